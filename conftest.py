@@ -1,0 +1,23 @@
+"""Test-run rules shared by every app.
+
+Under CI=true a skipped integration test is a failure: CI has every real component (slapd,
+PostgreSQL, Redis, SMTP, chromium), so a skip there means something is broken.
+"""
+
+import os
+
+import pytest
+
+pytest_plugins = ["tirek.testing.personas", "tirek.testing.slapd"]
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and item.get_closest_marker("integration"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"integration test skipped under CI=true: {reason}"

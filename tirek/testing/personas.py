@@ -1,0 +1,1 @@
+"""Personas for tests: one user per role, in a small university. (Filled by the people app.)"""

@@ -1,0 +1,1 @@
+"""A real slapd for tests. (Filled by the security app.)"""
