@@ -33,7 +33,8 @@ class AuditContext:
 
 
 _context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
-    "tirek_audit_context", default=AuditContext()
+    "tirek_audit_context",
+    default=AuditContext(),  # noqa: B039  (a frozen dataclass: immutable)
 )
 
 
@@ -175,41 +176,107 @@ def record(
 
 @dataclass(frozen=True)
 class ChainProblem:
+    """One thing wrong with the chain. `kind` is stable for code; `message` is for people."""
+
     event_id: int | None
+    kind: str  # edited | rewritten | deleted_before | deleted_between | deleted_newest | added
     message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def verify(batch_size: int = 2000) -> Iterator[ChainProblem]:
-    """Walk the whole chain in id order and yield every problem found."""
+    """Walk the whole chain in id order and yield every problem found.
+
+    Each event's hash covers its content and the previous event's hash, so:
+    - content edited behind Tirek's back: the event's own hash no longer matches (`edited`);
+    - events deleted: the next surviving event's prev_hash points at a hash no longer there
+      (`deleted_between`, or `deleted_before` at the start of the chain);
+    - an event edited *and* its hash recomputed: the next event no longer follows it
+      (`rewritten`), since ids with no gap between them rule out a deletion;
+    - the newest events deleted: the chain head row remembers the last id and hash
+      (`deleted_newest`).
+    """
+    from django.utils.translation import gettext as _t
+
     prev_hash = GENESIS
     prev_id: int | None = None
     last_seen: AuditEvent | None = None
     qs = AuditEvent.objects.order_by("id")
     for event in qs.iterator(chunk_size=batch_size):
+        content_ok = compute_hash(event) == event.hash
+        if not content_ok:
+            yield ChainProblem(
+                event.pk,
+                "edited",
+                _t("event %(id)s: its content was edited after it was written") % {"id": event.pk},
+            )
         if event.prev_hash != prev_hash:
             if prev_id is None:
                 yield ChainProblem(
-                    event.pk, f"event {event.pk}: the events before it were deleted"
+                    event.pk,
+                    "deleted_before",
+                    _t("event %(id)s: the events before it were deleted") % {"id": event.pk},
+                )
+            elif event.pk == prev_id + 1 and content_ok:
+                # No id between them, so nothing was deleted: the previous event was
+                # rewritten together with its hash.
+                yield ChainProblem(
+                    prev_id,
+                    "rewritten",
+                    _t(
+                        "event %(prev)s: it was edited and its hash recomputed"
+                        " (event %(id)s no longer follows it)"
+                    )
+                    % {"prev": prev_id, "id": event.pk},
                 )
             else:
                 yield ChainProblem(
                     event.pk,
-                    f"event {event.pk}: does not follow event {prev_id}"
-                    " (events between them were deleted, or one of them was edited)",
+                    "deleted_between",
+                    _t("events deleted between event %(prev)s and event %(id)s")
+                    % {"prev": prev_id, "id": event.pk},
                 )
-        if compute_hash(event) != event.hash:
-            yield ChainProblem(event.pk, f"event {event.pk}: its content was edited")
         prev_hash = event.hash
         prev_id = event.pk
         last_seen = event
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and head.last_id:
-        if last_seen is None or last_seen.pk != head.last_id or last_seen.hash != head.last_hash:
+    if head is None or not head.last_id:
+        if last_seen is not None:
             yield ChainProblem(
-                head.last_id,
-                f"the newest events were deleted or edited: the chain should end at event "
-                f"{head.last_id}, it ends at {last_seen.pk if last_seen else 'nothing'}",
+                None,
+                "deleted_newest",
+                _t("the record of the chain's end is missing; it cannot be checked"),
             )
+        return
+    if last_seen is None or last_seen.pk < head.last_id:
+        yield ChainProblem(
+            head.last_id,
+            "deleted_newest",
+            _t(
+                "the newest events were deleted: the chain should end at event %(expected)s,"
+                " it ends at %(actual)s"
+            )
+            % {"expected": head.last_id, "actual": last_seen.pk if last_seen else "-"},
+        )
+    elif last_seen.pk > head.last_id:
+        yield ChainProblem(
+            last_seen.pk,
+            "added",
+            _t("events after event %(expected)s were added outside Tirek")
+            % {"expected": head.last_id},
+        )
+    elif last_seen.hash != head.last_hash:
+        yield ChainProblem(
+            last_seen.pk,
+            "rewritten",
+            _t("event %(id)s: it was edited and its hash recomputed") % {"id": last_seen.pk},
+        )
 
 
-__all__ = ["AuditAction", "AuditContext", "record", "snapshot", "verify"]
+def count_events() -> int:
+    return AuditEvent.objects.count()
+
+
+__all__ = ["AuditAction", "AuditContext", "ChainProblem", "record", "snapshot", "verify"]
