@@ -29,6 +29,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "people.view_unit": frozenset({R.UNIT_HEAD}),
     "people.view_self": ANY_SIGNED_IN,
     "orgunits.view": ANY_SIGNED_IN,
+    "people.edit": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
+    "orgunits.edit": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
     # Audit log
     "audit.view": frozenset({R.DEPT_HEAD, R.AUDITOR}),
     # Reports and dashboards of the whole department
