@@ -1,0 +1,322 @@
+"""Every URL of Tirek, opened as every persona, gets what the matrix (matrix.py) says.
+
+1. The root URL resolver is walked; a URL that the matrix does not declare fails the build.
+2. Each (case, role) is one test, so a failure reads "student GET people:person_detail[other]
+   expected hidden (404), got 200".
+3. API cases run twice: with a browser session and with a DRF token.
+4. Where the matrix says so, personal data is checked to be masked (or shown in full).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib import admin
+from django.shortcuts import resolve_url
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from rest_framework.views import APIView
+
+from tirek.core.tests import matrix
+from tirek.core.tests.matrix import (
+    ANONYMOUS,
+    DENIED,
+    HIDDEN,
+    LOGIN,
+    NOT_ALLOWED,
+    OK,
+    PERSONAS,
+    ROLES,
+    Case,
+    Outcome,
+    Redirect,
+)
+
+# --- walking the URL configuration ---------------------------------------------------------
+
+
+def walk_urls(
+    patterns=None, prefix: str = "", namespaces: tuple[str, ...] = ()
+) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Every URL pattern under the root resolver: key -> (route, namespaces).
+
+    The key is the reversible name ("people:person_detail"); an unnamed pattern is keyed by its
+    route ("<unnamed> api/v1/foo/"), so that it too must be declared or excluded.
+    """
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    found: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = (*namespaces, pattern.namespace) if pattern.namespace else namespaces
+            found.update(walk_urls(pattern.url_patterns, route, inner))
+        elif isinstance(pattern, URLPattern):
+            key = ":".join((*namespaces, pattern.name)) if pattern.name else f"<unnamed> {route}"
+            found.setdefault(key, (route, namespaces))
+    return found
+
+
+def declared_urls() -> set[str]:
+    return {case.url_name for case in matrix.CASES}
+
+
+def is_excluded(key: str, namespaces: tuple[str, ...]) -> bool:
+    return key in matrix.EXCLUDED_NAMES or any(
+        ns in matrix.EXCLUDED_NAMESPACES for ns in namespaces
+    )
+
+
+def test_the_walk_sees_included_and_api_urls():
+    """Guard the walker itself: it must reach namespaced includes, the API and the admin."""
+    urls = walk_urls()
+    for key in ("core:home", "security:login", "api-schema", "api-docs", "admin:index"):
+        assert key in urls, f"the URL walker missed {key}"
+
+
+def test_every_url_is_in_the_matrix():
+    missing = sorted(
+        f"{key}  ({route})"
+        for key, (route, namespaces) in walk_urls().items()
+        if key not in declared_urls() and not is_excluded(key, namespaces)
+    )
+    assert not missing, (
+        "These URLs have no access rule in tirek/core/tests/matrix.py; add a Case for each "
+        "(who may open it, as every persona):\n  " + "\n  ".join(missing)
+    )
+
+
+def test_the_matrix_names_only_real_urls():
+    urls = walk_urls()
+    stale = sorted(declared_urls() - set(urls))
+    assert not stale, f"matrix cases for URLs that no longer exist: {stale}"
+    excluded_but_declared = sorted(
+        name for name in declared_urls() if is_excluded(name, tuple(name.split(":")[:-1]))
+    )
+    assert not excluded_but_declared
+
+
+def test_every_case_states_every_role():
+    for case in matrix.CASES:
+        assert set(case.expect) == set(ROLES), f"{case.id} misses {set(ROLES) - set(case.expect)}"
+    ids = [case.id for case in matrix.CASES]
+    assert len(ids) == len(set(ids)), "two cases share an id; give them distinct labels"
+
+
+# --- the world the requests run in ---------------------------------------------------------
+
+
+@dataclass
+class World:
+    """What argument builders in matrix.py may use: the small university and its personas."""
+
+    org: Any
+    personas: dict
+
+    def user(self, role: str):
+        return None if role == ANONYMOUS else self.personas[role]
+
+    def person(self, role: str):
+        """The Person record of `role`'s persona (the outsider has none)."""
+        user = self.user(role)
+        return getattr(user, "person", None) if user is not None else None
+
+
+@pytest.fixture
+def world(org, personas) -> World:
+    return World(org=org, personas=personas)
+
+
+def is_api(path: str) -> bool:
+    view = resolve(path).func
+    cls = getattr(view, "cls", None) or getattr(view, "view_class", None)
+    return isinstance(cls, type) and issubclass(cls, APIView)
+
+
+def login_path() -> str:
+    return resolve_url(settings.LOGIN_URL)
+
+
+def matches(outcome: Outcome, response, api: bool) -> bool:
+    status = response.status_code
+    location = response.get("Location", "")
+    if outcome is OK:
+        return 200 <= status < 300
+    if outcome is DENIED:
+        return status == 403
+    if outcome is HIDDEN:
+        return status == 404
+    if outcome is NOT_ALLOWED:
+        return status == 405
+    if outcome is LOGIN:
+        if api:
+            return status in (401, 403)
+        return status == 302 and location.startswith(login_path()) and "next=" in location
+    if isinstance(outcome, Redirect):
+        to_login_form = location.startswith(login_path()) and "next=" in location
+        return 300 <= status < 400 and not to_login_form and location.startswith(outcome.to)
+    raise AssertionError(f"unknown outcome {outcome}")
+
+
+def describe(response) -> str:
+    text = str(response.status_code)
+    if response.get("Location"):
+        text += f" -> {response['Location']}"
+    return text
+
+
+def send(client: Client, case: Case, path: str, api: bool, **headers):
+    method = case.method.lower()
+    if case.method == "GET":
+        return client.get(path, headers=headers)
+    if api:
+        body = json.dumps(case.data or {})
+        return client.generic(
+            case.method, path, body, content_type="application/json", headers=headers
+        )
+    return getattr(client, method)(path, case.data or {}, headers=headers)
+
+
+def path_for(case: Case, world: World, role: str) -> str:
+    return reverse(case.url_name, kwargs=dict(case.args(world, role)) or None)
+
+
+def cell_params(cases, roles):
+    params = []
+    for case in cases:
+        for role in roles:
+            marks = []
+            if role in case.bugs:
+                marks.append(pytest.mark.xfail(strict=True, reason=f"bug: {case.bugs[role]}"))
+            params.append(pytest.param(case, role, id=f"{case.id}-{role}", marks=marks))
+    return params
+
+
+# --- the matrix itself ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("case", "role"), cell_params(matrix.CASES, ROLES))
+def test_session(case: Case, role: str, world: World, client: Client):
+    from tirek.testing.personas import login_as
+
+    if role != ANONYMOUS:
+        login_as(client, world.user(role))
+    path = path_for(case, world, role)
+    api = is_api(path)
+    response = send(client, case, path, api)
+    expected = case.expect[role]
+    assert matches(expected, response, api), (
+        f"{role} {case.method} {path} ({case.id}): expected {expected}, got {describe(response)}"
+    )
+
+
+def api_url_names() -> set[str]:
+    """URL names whose view is a DRF view (checked with token auth too)."""
+    names = set()
+    for key, (_route, namespaces) in walk_urls().items():
+        if is_excluded(key, namespaces) or key.startswith("<unnamed>"):
+            continue
+        view = resolve_view(key)
+        cls = getattr(view, "cls", None) or getattr(view, "view_class", None)
+        if isinstance(cls, type) and issubclass(cls, APIView):
+            names.add(key)
+    return names
+
+
+def resolve_view(name: str):
+    """The view function behind a URL name, without having to build its arguments."""
+    resolver = get_resolver()
+    *namespaces, short = name.split(":")
+    for ns in namespaces:
+        resolver = resolver.namespace_dict[ns][1]
+    for pattern in walk_patterns(resolver.url_patterns):
+        if pattern.name == short:
+            return pattern.callback
+    raise LookupError(name)
+
+
+def walk_patterns(patterns):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if not pattern.namespace:
+                yield from walk_patterns(pattern.url_patterns)
+        else:
+            yield pattern
+
+
+API_CASES = [case for case in matrix.CASES if case.url_name in api_url_names()]
+
+
+def test_token_auth_is_exercised():
+    """The API part of the matrix must not silently become empty."""
+    assert API_CASES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("case", "role"), cell_params(API_CASES, PERSONAS))
+def test_token(case: Case, role: str, world: World):
+    """The same cells with a DRF token instead of a session: the API must agree."""
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=world.user(role))
+    client = Client()
+    path = path_for(case, world, role)
+    response = send(client, case, path, True, authorization=f"Token {token.key}")
+    expected = case.expect[role]
+    assert matches(expected, response, True), (
+        f"{role} {case.method} {path} ({case.id}) with a token: "
+        f"expected {expected}, got {describe(response)}"
+    )
+
+
+@pytest.mark.django_db
+def test_a_bad_token_is_refused(world: World):
+    for case in API_CASES:
+        if case.method != "GET":
+            continue
+        path = path_for(case, world, "dept_head")
+        response = Client().get(path, headers={"authorization": "Token not-a-real-token"})
+        assert response.status_code == 401, f"{path} with a bad token: {describe(response)}"
+
+
+# --- Django admin: superusers only ---------------------------------------------------------
+
+
+def admin_paths() -> list[str]:
+    paths = [reverse("admin:index")]
+    for model in admin.site._registry:
+        opts = model._meta
+        paths.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    return paths
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_is_closed_to_every_persona(role: str, world: World, client: Client):
+    """No persona is a superuser or staff member: the admin sends them to its login form."""
+    from tirek.testing.personas import login_as
+
+    if role != ANONYMOUS:
+        login_as(client, world.user(role))
+    admin_login = reverse("admin:login")
+    for path in admin_paths():
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith(admin_login), (
+            f"{role} GET {path}: expected a redirect to the admin login, got {describe(response)}"
+        )
+
+
+@pytest.mark.django_db
+def test_admin_opens_for_a_superuser(client: Client, django_user_model):
+    from tirek.testing.personas import login_as
+
+    root = django_user_model.objects.create_superuser("root", "root@example.org", None)
+    login_as(client, root)
+    for path in admin_paths():
+        response = client.get(path)
+        assert response.status_code == 200, f"superuser GET {path}: {describe(response)}"
