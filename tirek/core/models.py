@@ -96,3 +96,67 @@ class AuditChainHead(models.Model):
 
     last_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class PeriodicJob(models.Model):
+    """A job that runs every `interval`, synced from the registry in `tirek.core.jobs`.
+
+    `next_run_at` is the claim token: a worker owns a run only if its conditional UPDATE from
+    the value it read to the next value changed exactly one row (see `jobs.claim`).
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    interval = models.DurationField(_("interval"))
+    next_run_at = models.DateTimeField(_("next run"), db_index=True)
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    last_status = models.CharField(_("last status"), max_length=16, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("periodic job")
+        verbose_name_plural = _("periodic jobs")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JobRunStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    OK = "ok", _("succeeded")
+    FAILED = "failed", _("failed")
+
+
+class JobRun(models.Model):
+    """One run of a periodic job: the record every run leaves, whatever its outcome."""
+
+    job_name = models.CharField(_("job"), max_length=100, db_index=True)
+    scheduled_for = models.DateTimeField(_("scheduled for"))
+    claimed_by = models.CharField(_("claimed by"), max_length=64, blank=True)
+    worker_id = models.CharField(_("worker"), max_length=64, blank=True)
+    task_result_id = models.CharField(_("task result"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=JobRunStatus.choices, default=JobRunStatus.QUEUED
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    output = models.TextField(_("output"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        indexes = [models.Index(fields=["job_name", "-created_at"])]
+        # A second guard behind the claim: the database itself refuses two runs of one slot.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job_name", "scheduled_for"], name="core_jobrun_one_run_per_slot"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_name} {self.scheduled_for:%Y-%m-%d %H:%M} {self.status}"
