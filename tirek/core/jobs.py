@@ -190,22 +190,24 @@ def _enqueue(run: JobRun, spec: JobSpec) -> None:
 
 
 def claim_due(now: datetime | None = None, claimer: str = "") -> list[JobRun]:
-    """Claim every due, enabled, registered job. Returns the runs this caller won."""
+    """Claim every due, enabled, registered job. Returns the runs this caller won.
+
+    A database too busy to answer (SQLite under contention) ends the pass early; the jobs stay
+    due and the next pass claims them.
+    """
     now = now or timezone.now()
     names = list(registry())
     won: list[JobRun] = []
-    due = PeriodicJob.objects.filter(enabled=True, next_run_at__lte=now, name__in=names)
-    for job in due:
-        try:
+    try:
+        due = list(PeriodicJob.objects.filter(enabled=True, next_run_at__lte=now, name__in=names))
+        for job in due:
             run = claim(job, now=now, claimer=claimer)
-        except OperationalError as exc:
-            # SQLite under contention: the next tick retries; the slot is still unclaimed.
-            if "locked" not in str(exc):
-                raise
-            logger.info("Periodic job %s: database busy, retrying next tick", job.name)
-            continue
-        if run is not None:
-            won.append(run)
+            if run is not None:
+                won.append(run)
+    except OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        logger.info("Scheduler: database busy (%s); retrying on the next pass", exc)
     return won
 
 

@@ -105,13 +105,16 @@ class Command(BaseCommand):
 
         from django_tasks_db import DatabaseBackend
 
-        if isinstance(self.backend, DatabaseBackend):
-            self.run_database()
-        elif kind == "RQBackend":
-            self.run_rq()
-        else:
-            # The immediate backend runs each task in-process when it is enqueued.
-            self.run_scheduler_only()
+        try:
+            if isinstance(self.backend, DatabaseBackend):
+                self.run_database()
+            elif kind == "RQBackend":
+                self.run_rq()
+            else:
+                # The immediate backend runs each task in-process when it is enqueued.
+                self.run_scheduler_only()
+        finally:
+            self.restore_signals()
         logger.info("Worker %s stopped", self.worker_id)
 
     # Scheduler ------------------------------------------------------------------------------
@@ -126,8 +129,15 @@ class Command(BaseCommand):
     # Signals --------------------------------------------------------------------------------
 
     def install_signals(self) -> None:
-        signal.signal(signal.SIGINT, self.on_signal)
-        signal.signal(signal.SIGTERM, self.on_signal)
+        # Restored by `restore_signals` so that a command called in-process (tests) leaves
+        # Ctrl-C working for its caller.
+        self.previous_handlers = {
+            sig: signal.signal(sig, self.on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+
+    def restore_signals(self) -> None:
+        for sig, handler in getattr(self, "previous_handlers", {}).items():
+            signal.signal(sig, handler)
 
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.stopping:
