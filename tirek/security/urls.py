@@ -1,9 +1,15 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from tirek.security import views
 
 app_name = "security"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("account/", views.account, name="account"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("2fa/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("2fa/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path("token/", views.ApiTokenView.as_view(), name="api_token"),
 ]
