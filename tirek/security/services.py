@@ -147,6 +147,25 @@ def verify_second_factor(user, code: str):
     return None
 
 
+def second_factor_wait_seconds(user) -> int:
+    """Seconds before the user may try a code again after wrong ones (0 = now)."""
+    from django.utils import timezone
+    from django_otp.models import MAX_THROTTLE_DELAY_SECONDS
+
+    wait = 0.0
+    now = timezone.now()
+    for model in (TOTPDevice, StaticDevice):
+        for device in model.objects.filter(user=user, confirmed=True):
+            if device.throttling_failure_count and device.throttling_failure_timestamp:
+                required = min(
+                    device.get_throttle_factor() * 2 ** (device.throttling_failure_count - 1),
+                    MAX_THROTTLE_DELAY_SECONDS,
+                )
+                elapsed = (now - device.throttling_failure_timestamp).total_seconds()
+                wait = max(wait, required - elapsed)
+    return max(0, int(wait + 0.999))
+
+
 @transaction.atomic
 def reset_two_factor(actor, user) -> None:
     """Remove every second-factor device of `user` (lost phone); they enrol again."""

@@ -18,6 +18,7 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.generic import TemplateView
@@ -169,7 +170,19 @@ def two_factor_verify(request):
         if device is not None:
             otp_login(request, device)
             return redirect(next_url)
-        form.add_error("code", _("That code is not right, or it was used already."))
+        wait = services.second_factor_wait_seconds(user)
+        if wait:
+            form.add_error(
+                "code",
+                ngettext(
+                    "Too many wrong codes. Try again in %(seconds)d second.",
+                    "Too many wrong codes. Try again in %(seconds)d seconds.",
+                    wait,
+                )
+                % {"seconds": wait},
+            )
+        else:
+            form.add_error("code", _("That code is not right, or it was used already."))
     return render(request, "security/two_factor_verify.html", {"form": form, "next": next_url})
 
 
