@@ -178,3 +178,57 @@ def bulk_load_people(
         extra={"source": source, "people": len(created), "affiliations": len(rows)},
     )
     return created
+
+
+@transaction.atomic
+def create_login(
+    actor, person: Person, *, username: str, password: str, groups: Iterable[str] = ()
+):
+    """Create (or reset) the local login `username` for `person`, in the given role groups."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    action = AuditAction.UPDATE if user else AuditAction.CREATE
+    user = user or User(username=username)
+    user.first_name = person.first_name
+    user.last_name = person.last_name
+    user.email = person.email
+    user.is_active = True
+    user.set_password(password)
+    user.save()
+    user.groups.set([Group.objects.get_or_create(name=name)[0] for name in groups])
+    record(
+        action,
+        user,
+        after={**snapshot(user, ["username", "email", "is_active"]), "groups": sorted(groups)},
+        actor=actor,
+    )
+    link_user(actor, person, user)
+    return user
+
+
+@transaction.atomic
+def wipe_people_and_units(actor) -> dict[str, int]:
+    """Delete every person, affiliation, unit and position (demo --reset). Logins stay."""
+    counts = {
+        "affiliations": Affiliation.objects.count(),
+        "people": Person.objects.count(),
+        "units": OrgUnit.objects.count(),
+        "positions": Position.objects.count(),
+    }
+    Affiliation.objects.all().delete()
+    OrgUnit.objects.update(head=None, parent=None)
+    OrgUnit.objects.all().delete()
+    Person.objects.all().delete()
+    Position.objects.all().delete()
+    record(
+        AuditAction.DELETE,
+        object_type="people.person",
+        object_id="all",
+        object_repr="people and units",
+        actor=actor,
+        extra=counts,
+    )
+    return counts
