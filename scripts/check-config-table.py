@@ -45,7 +45,7 @@ def main() -> int:
     for name in missing:
         print(f"README.md: {name} is read by tirek/settings.py but not in the configuration table")
     for name in stale:
-        print(f"README.md: {name} is in the configuration table but tirek/settings.py no longer reads it")
+        print(f"README.md: {name} is in the configuration table but settings.py no longer reads it")
     if not missing and not stale:
         print(f"README.md configuration table: all {len(read)} variables documented.")
     return 1 if missing or stale else 0
