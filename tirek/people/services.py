@@ -27,6 +27,14 @@ from tirek.people.models import (
 PERSON_CONTACT_FIELDS = ("email", "personal_email", "phone")
 
 
+_TIMESTAMPS = {"created_at", "updated_at"}
+
+
+def _snapshot(instance) -> dict[str, Any]:
+    """Before/after values without the timestamps, which change on every save."""
+    return {k: v for k, v in snapshot(instance).items() if k not in _TIMESTAMPS}
+
+
 def _apply(instance, fields: dict[str, Any]) -> None:
     for name, value in fields.items():
         if not hasattr(instance, name) or name in {"id", "pk", "path"}:
@@ -39,19 +47,19 @@ def create_person(actor, **fields: Any) -> Person:
     person = Person(**fields)
     person.full_clean()
     person.save()
-    record(AuditAction.CREATE, person, after=snapshot(person), actor=actor)
+    record(AuditAction.CREATE, person, after=_snapshot(person), actor=actor)
     return person
 
 
 @transaction.atomic
 def update_person(actor, person: Person, **fields: Any) -> Person:
     person = Person.objects.select_for_update().get(pk=person.pk)
-    before = snapshot(person)
+    before = _snapshot(person)
     _apply(person, fields)
     person.full_clean()
-    person.save()
-    after = snapshot(person)
+    after = _snapshot(person)
     if before != after:
+        person.save()
         record(AuditAction.UPDATE, person, before=before, after=after, actor=actor)
     return person
 
@@ -65,7 +73,8 @@ def link_user(actor, person: Person, user) -> Person:
         Person.objects.filter(user=user).exclude(pk=person.pk).update(user=None)
     person.user = user
     person.save(update_fields=["user", "updated_at"])
-    record(AuditAction.UPDATE, person, before=before, after=snapshot(person, ["user"]), actor=actor)
+    after = snapshot(person, ["user"])
+    record(AuditAction.UPDATE, person, before=before, after=after, actor=actor)
     return person
 
 
@@ -74,18 +83,18 @@ def create_unit(actor, **fields: Any) -> OrgUnit:
     unit = OrgUnit(**fields)
     unit.full_clean(exclude=["path"])
     unit.save()
-    record(AuditAction.CREATE, unit, after=snapshot(unit), actor=actor)
+    record(AuditAction.CREATE, unit, after=_snapshot(unit), actor=actor)
     return unit
 
 
 @transaction.atomic
 def update_unit(actor, unit: OrgUnit, **fields: Any) -> OrgUnit:
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
-    before = snapshot(unit)
+    before = _snapshot(unit)
     _apply(unit, fields)
     unit.full_clean(exclude=["path"])
-    unit.save()
-    after = snapshot(unit)
+    unit.save()  # always: it also recomputes the path of a moved subtree
+    after = _snapshot(unit)
     if before != after:
         record(AuditAction.UPDATE, unit, before=before, after=after, actor=actor)
     return unit
@@ -100,7 +109,7 @@ def create_position(actor, **fields: Any) -> Position:
     position = Position(**fields)
     position.full_clean()
     position.save()
-    record(AuditAction.CREATE, position, after=snapshot(position), actor=actor)
+    record(AuditAction.CREATE, position, after=_snapshot(position), actor=actor)
     return position
 
 
@@ -111,7 +120,7 @@ def add_affiliation(actor, person: Person, **fields: Any) -> Affiliation:
         affiliation.start_date = timezone.localdate()
     affiliation.full_clean()
     affiliation.save()
-    record(AuditAction.CREATE, affiliation, after=snapshot(affiliation), actor=actor)
+    record(AuditAction.CREATE, affiliation, after=_snapshot(affiliation), actor=actor)
     return affiliation
 
 
@@ -126,7 +135,7 @@ def end_affiliation(
     if status in CURRENT_STATUSES:
         raise ValueError("an ended affiliation needs a final status")
     affiliation = Affiliation.objects.select_for_update().get(pk=affiliation.pk)
-    before = snapshot(affiliation)
+    before = _snapshot(affiliation)
     affiliation.status = status
     affiliation.end_date = end_date or timezone.localdate()
     affiliation.full_clean()
@@ -135,7 +144,7 @@ def end_affiliation(
         AuditAction.UPDATE,
         affiliation,
         before=before,
-        after=snapshot(affiliation),
+        after=_snapshot(affiliation),
         actor=actor,
     )
     return affiliation
