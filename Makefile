@@ -13,6 +13,8 @@ export UV_PYTHON_DOWNLOADS := never
 unexport VIRTUAL_ENV
 UV := $(shell command -v uv 2>/dev/null || echo var/uv/bin/uv)
 TIREK := .venv/bin/tirek
+# Data directory (database, collected static files, demo logins), as tirek/settings.py reads it.
+VAR := $(or $(TIREK_VAR_DIR),var)
 PYTEST_ARGS ?= -n 2
 
 .PHONY: help run test lint messages clean install system-deps-run system-deps-test uv venv \
@@ -27,7 +29,7 @@ help:
 
 run: system-deps-run install
 	$(TIREK) migrate --noinput
-	$(TIREK) demo | tee var/demo-logins.txt
+	$(TIREK) demo | tee $(VAR)/demo-logins.txt
 	scripts/serve.sh
 
 test: system-deps-test install
@@ -83,8 +85,8 @@ endif
 
 # Collected static files for whitenoise; again only when a source changed.
 STATIC_SOURCES := $(shell find tirek -path '*/static/*' -type f -not -name '*.pyc')
-static: var/static/.tirek-collected
+static: $(VAR)/static/.tirek-collected
 
-var/static/.tirek-collected: $(STATIC_SOURCES) package-lock.json uv.lock | venv assets
+$(VAR)/static/.tirek-collected: $(STATIC_SOURCES) package-lock.json uv.lock | venv assets
 	$(TIREK) collectstatic --noinput --verbosity 0
 	touch $@

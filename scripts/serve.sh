@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 HOST=${TIREK_HOST:-127.0.0.1}
 PORT=${TIREK_PORT:-8000}
+VAR=${TIREK_VAR_DIR:-var}
 
 port_answers() {
   .venv/bin/python - "$HOST" "$PORT" "$1" <<'PY'
@@ -37,7 +38,8 @@ trap stop INT TERM EXIT
 # gunicorn, as in production (two worker processes); whitenoise serves the static files.
 .venv/bin/gunicorn tirek.wsgi --bind "$HOST:$PORT" --workers 2 --timeout 60 --log-level warning &
 pids+=($!)
-.venv/bin/tirek worker &
+# The worker logs every task at INFO; here only its warnings and errors, unless LOG_LEVEL says.
+LOG_LEVEL=${LOG_LEVEL:-WARNING} .venv/bin/tirek worker &
 pids+=($!)
 
 # Print the banner once the port answers, so that it comes after the servers' start-up lines.
@@ -47,7 +49,7 @@ if port_answers 120; then
   echo "$line"
   echo "Tirek is running at http://$HOST:$PORT/  (Ctrl-C stops the web server and the worker)"
   echo
-  [[ -f var/demo-logins.txt ]] && cat var/demo-logins.txt
+  [[ -f $VAR/demo-logins.txt ]] && cat "$VAR/demo-logins.txt"
   echo
   echo "The head and staff demo logins ask for a two-factor code. To get the current one, run"
   echo "in another terminal:  .venv/bin/tirek totp-code head    (or: totp-code staff)"
