@@ -1,9 +1,9 @@
 """Real-browser tests: Playwright (sync API) driving Debian's Chromium against `live_server`.
 
-One browser per test process (session scope); each test gets a fresh browser context, so no
-cookies or sessions leak between roles. Playwright is never allowed to fetch a browser of its
-own: we launch /usr/bin/chromium, and the tests are skipped (failed under CI=true, see the root
-conftest) when it is missing.
+One browser and one context per test process (session scope), so static files are fetched once;
+each test gets a fresh page and no cookies, so no session or language leaks between roles.
+Playwright never fetches a browser of its own: we launch /usr/bin/chromium, and the tests are
+skipped (failed under CI=true, see the root conftest) when it is missing.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +38,12 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 RESULTS_DIR = Path(__file__).resolve().parent.parent.parent / "test-results" / "browser"
 # Playwright's own wait limit; pages are local, so anything slower than this is a hang.
 TIMEOUT_MS = 10_000
+_STARTED = time.time()
+
+
+def pytest_configure(config):
+    # xdist registers this marker itself, but not when run with `-p no:xdist`.
+    config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +51,11 @@ def browser() -> Iterator:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
     from playwright.sync_api import sync_playwright
+
+    # Failure screenshots of earlier runs would mislead; keep only this run's.
+    for old in RESULTS_DIR.glob("FAILED-*.png"):
+        if old.stat().st_mtime < _STARTED:
+            old.unlink(missing_ok=True)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -55,12 +67,22 @@ def browser() -> Iterator:
             browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server, request) -> Iterator:
-    """A page in a fresh context (own cookies) pointed at the live server, English first."""
+@pytest.fixture(scope="session")
+def browser_context(browser, live_server) -> Iterator:
+    """One context for the run, so Bootstrap and the icons are fetched once and then cached."""
     context = browser.new_context(base_url=live_server.url, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser_context, request) -> Iterator:
+    """A fresh page with no cookies (so no session or language) from earlier tests."""
+    browser_context.clear_cookies()
+    page = browser_context.new_page()
     try:
         yield page
     finally:
@@ -68,7 +90,8 @@ def page(browser, live_server, request) -> Iterator:
             RESULTS_DIR.mkdir(parents=True, exist_ok=True)
             name = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("::", 1)[-1])
             page.screenshot(path=str(RESULTS_DIR / f"FAILED-{name}.png"), full_page=True)
-        context.close()
+        page.close()
+        browser_context.clear_cookies()
 
 
 def _failed(request) -> bool:

@@ -30,6 +30,8 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
+    # Under `--dist loadgroup`, xdist keeps these on one worker: one browser per run.
+    pytest.mark.xdist_group("browser"),
 ]
 
 PASSWORD = "Browser-test-passw0rd"
@@ -162,6 +164,35 @@ def test_anonymous_visitor_is_sent_to_the_login_page(page, live_server):
         expect(page.locator("input[name=password]")).to_be_visible()
         # Nothing of the signed-in menu leaks to an anonymous visitor.
         expect(page.get_by_test_id("nav").get_by_role("link")).to_have_count(0)
+
+
+def test_login_page_loads_its_assets_without_errors(page, live_server):
+    """Bootstrap, its icons and htmx come from npm through staticfiles; none may be missing."""
+    broken, errors = [], []
+    page.on("response", lambda r: r.status >= 400 and "/static/" in r.url and broken.append(r.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(reverse("security:login"))
+
+    page.wait_for_function("() => window.htmx !== undefined && window.bootstrap !== undefined")
+    # Bootstrap's stylesheet is applied (the navbar is a flex container only with it).
+    assert page.locator("nav.navbar").evaluate("el => getComputedStyle(el).display") == "flex"
+    assert broken == []
+    assert errors == []
+
+
+def test_menu_collapses_on_a_phone(page, people, live_server):
+    page.set_viewport_size({"width": 375, "height": 740})
+    submit_login(page, people[Role.EMPLOYEE].get_username())
+    expect(page).to_have_url(f"{live_server.url}/")
+    units = page.get_by_test_id("nav").get_by_role("link", name="Units", include_hidden=True)
+    toggler = page.locator(".navbar-toggler")
+    expect(units).to_have_count(1)
+    expect(toggler).to_be_visible()
+    expect(units).to_be_hidden()
+    toggler.click()
+    expect(units).to_be_visible()
+    expect(toggler).to_have_attribute("aria-expanded", "true")
 
 
 def test_wrong_password_is_refused_on_the_login_page(page, people, live_server):
