@@ -106,6 +106,38 @@ PUBLIC = expect(OK, anonymous=OK)
 STAFF_WIDE = ("dept_head", "dept_staff", "auditor")  # capability people.view_all
 
 
+# --- argument builders: (world, role) -> reverse() kwargs --------------------------------------
+
+
+def own_person(world, role) -> dict:
+    """The persona's own Person (anonymous: someone else's, it must not matter)."""
+    person = world.person(role) or world.in_unit
+    return {"pk": person.pk}
+
+
+def person_in_unit(world, role) -> dict:
+    """A student of Chair A1, inside the unit head's Institute A, with no login of their own."""
+    return {"pk": world.in_unit.pk}
+
+
+def person_other_unit(world, role) -> dict:
+    """An employee of Institute B: outside the unit head's reach."""
+    return {"pk": world.other_unit.pk}
+
+
+def unit_inst_a(world, role) -> dict:
+    return {"pk": world.org.inst_a.pk}
+
+
+def unit_closed(world, role) -> dict:
+    """A closed (inactive) unit: only staff who see everything see it."""
+    return {"pk": world.closed_unit.pk}
+
+
+def audit_event(world, role) -> dict:
+    return {"pk": world.audit_event.pk}
+
+
 # URL patterns that are not Tirek's own and are checked elsewhere, with the reason.
 EXCLUDED_NAMESPACES = {
     # Django admin: superusers only. Its dozens of generated URLs are covered by
@@ -114,31 +146,146 @@ EXCLUDED_NAMESPACES = {
 }
 EXCLUDED_NAMES: dict[str, str] = {}
 
+# Who sees which person: the whole university (staff-wide), a unit head their units' people,
+# everyone their own record. Someone out of reach is a 404, so a 403 cannot confirm they exist.
+SEES_IN_UNIT = expect(HIDDEN, **dict.fromkeys((*STAFF_WIDE, "unit_head"), OK))
+SEES_OTHER_UNIT = expect(HIDDEN, **dict.fromkeys(STAFF_WIDE, OK))
+PEOPLE_LISTS = only(*STAFF_WIDE, "unit_head")
+PEOPLE_EDITORS = ("dept_head", "dept_staff")  # people.edit, orgunits.edit
+TWO_FACTOR = ("dept_head", "dept_staff")
 
 CASES: list[Case] = [
     # --- shell -----------------------------------------------------------------------------
     Case("core:home", SIGNED_IN),
+    # Load balancers poll it without a login; it tells nothing but "ok".
+    Case("core:healthz", PUBLIC),
+    Case("core:healthz", expect(NOT_ALLOWED, anonymous=NOT_ALLOWED), method="POST"),
+    # Anyone may switch the interface language, even on the login page.
+    Case(
+        "core:set_language",
+        expect(redirect("/people/units/"), anonymous=redirect("/people/units/")),
+        method="POST",
+        data={"language": "ru", "next": "/people/units/"},
+    ),
+    Case(
+        "core:set_language",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+    ),
+    # Django's own language switch (i18n/setlang/), still routed: same rule.
+    Case(
+        "set_language",
+        expect(redirect("/people/units/"), anonymous=redirect("/people/units/")),
+        method="POST",
+        data={"language": "ru", "next": "/people/units/"},
+    ),
+    # --- audit log: head and auditors --------------------------------------------------------
     Case("core:audit_list", only("dept_head", "auditor")),
-    # --- login and security ----------------------------------------------------------------
-    Case("security:login", PUBLIC),
-    # Logout is POST-only (a GET link could log people out from another site's <img>).
+    Case("core:audit_detail", only("dept_head", "auditor"), args=audit_event),
+    Case("core:audit_export", only("dept_head", "auditor")),
+    # Verifying reads the whole chain: POST only, and a GET is refused before anything else.
+    Case("core:audit_verify", expect(NOT_ALLOWED, anonymous=NOT_ALLOWED)),
+    Case("core:audit_verify", only("dept_head", "auditor"), method="POST"),
+    # --- sign-in and one's own account ----------------------------------------------------------
+    Case("security:login", expect(redirect("/"), anonymous=OK)),
+    # Logout is POST-only (a GET link could sign people out from another site's <img>).
     Case("security:logout", expect(NOT_ALLOWED, anonymous=NOT_ALLOWED)),
     Case(
         "security:logout",
         expect(redirect("/auth/login/"), anonymous=redirect("/auth/login/")),
         method="POST",
     ),
-    # Anyone may switch the interface language, even on the login page.
+    Case("security:account", SIGNED_IN),
+    Case("security:password_change", SIGNED_IN),
+    # Wrong current password: the form comes back with an error, nothing changes.
     Case(
-        "set_language",
-        expect(redirect("/"), anonymous=redirect("/")),
+        "security:password_change",
+        SIGNED_IN,
         method="POST",
-        data={"language": "ru", "next": "/"},
+        data={"old_password": "wrong", "new_password1": "x", "new_password2": "y"},
+    ),
+    # Two-factor pages: staff and head (verified by login_as) see their status; everyone else
+    # is sent back to their account page, which says they do not use 2FA.
+    Case(
+        "security:two_factor_setup",
+        expect(redirect("/auth/account/"), **dict.fromkeys(TWO_FACTOR, OK)),
+    ),
+    Case(
+        "security:two_factor_verify",
+        expect(redirect("/auth/2fa/setup/"), **dict.fromkeys(TWO_FACTOR, redirect("/"))),
+    ),
+    Case("security:api_token", SIGNED_IN),
+    Case(
+        "security:api_token",
+        expect(redirect("/auth/token/")),
+        method="POST",
+        data={"action": "revoke"},
     ),
     # --- people ----------------------------------------------------------------------------
-    Case("people:person_list", only(*STAFF_WIDE, "unit_head")),
+    Case("people:person_list", PEOPLE_LISTS),
+    Case("people:person_detail", SIGNED_IN, label="own", args=own_person),
+    Case("people:person_detail", SEES_IN_UNIT, label="in_unit", args=person_in_unit),
+    Case("people:person_detail", SEES_OTHER_UNIT, label="other_unit", args=person_other_unit),
+    # Unmasked personal data: holders of people.view_personal_data only (audited).
+    Case(
+        "people:person_personal_data",
+        only(*PEOPLE_EDITORS),
+        label="in_unit",
+        args=person_in_unit,
+    ),
+    Case(
+        "people:person_personal_data",
+        only(*PEOPLE_EDITORS),
+        label="other_unit",
+        args=person_other_unit,
+    ),
+    Case("people:person_photo", SEES_IN_UNIT, label="in_unit", args=person_in_unit),
+    Case("people:person_photo", SEES_OTHER_UNIT, label="other_unit", args=person_other_unit),
+    Case("people:person_edit", only(*PEOPLE_EDITORS), label="in_unit", args=person_in_unit),
+    # An invalid e-mail: editors get the form back with an error, nobody else gets in.
+    Case(
+        "people:person_edit",
+        only(*PEOPLE_EDITORS),
+        label="in_unit",
+        method="POST",
+        args=person_in_unit,
+        data={"email": "not-an-email"},
+    ),
     Case("people:unit_list", SIGNED_IN),
-    # --- API -------------------------------------------------------------------------------
+    Case("people:unit_detail", SIGNED_IN, label="active", args=unit_inst_a),
+    Case("people:unit_detail", SEES_OTHER_UNIT, label="closed", args=unit_closed),
+    Case("people:unit_create", only(*PEOPLE_EDITORS)),
+    Case("people:unit_create", only(*PEOPLE_EDITORS), method="POST", data={"code": ""}),
+    Case("people:unit_edit", only(*PEOPLE_EDITORS), args=unit_inst_a),
+    Case(
+        "people:unit_edit",
+        only(*PEOPLE_EDITORS),
+        method="POST",
+        args=unit_inst_a,
+        data={"name_kk": ""},
+    ),
+    # --- API (read-only) -----------------------------------------------------------------------
+    Case("person-list", PEOPLE_LISTS),
+    # Read-only: a write is refused, with 405 for those who may read and 403 for the rest.
+    Case(
+        "person-list",
+        only(*STAFF_WIDE, "unit_head", allowed=NOT_ALLOWED),
+        method="POST",
+        data={"last_name": "X"},
+    ),
+    Case("person-detail", SIGNED_IN, label="own", args=own_person),
+    Case("person-detail", SEES_IN_UNIT, label="in_unit", args=person_in_unit),
+    Case("person-detail", SEES_OTHER_UNIT, label="other_unit", args=person_other_unit),
+    Case(
+        "person-detail",
+        only(*STAFF_WIDE, "unit_head", allowed=NOT_ALLOWED),
+        label="other_unit",
+        method="DELETE",
+        args=person_other_unit,
+    ),
+    Case("orgunit-list", SIGNED_IN),
+    Case("orgunit-detail", SIGNED_IN, label="active", args=unit_inst_a),
+    Case("orgunit-detail", SEES_OTHER_UNIT, label="closed", args=unit_closed),
     # The schema and its docs page describe every endpoint: signed-in users only, so that an
     # anonymous visitor cannot map the attack surface of an intranet system.
     Case("api-schema", SIGNED_IN),

@@ -9,15 +9,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.core.files.base import ContentFile
+from django.db import transaction
 from django.shortcuts import resolve_url
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.views import APIView
 
@@ -112,23 +116,122 @@ def test_every_case_states_every_role():
 
 @dataclass
 class World:
-    """What argument builders in matrix.py may use: the small university and its personas."""
+    """What argument builders in matrix.py may use: the small university of the personas, plus
+    a student of Chair A1 and an employee of Institute B who have no login (both with a photo),
+    a closed unit and one audit event."""
 
     org: Any
     personas: dict
+    in_unit: Any
+    other_unit: Any
+    closed_unit: Any
+    audit_event: Any
 
     def user(self, role: str):
         return None if role == ANONYMOUS else self.personas[role]
 
     def person(self, role: str):
-        """The Person record of `role`'s persona (the outsider has none)."""
+        """The Person record of `role`'s persona."""
         user = self.user(role)
         return getattr(user, "person", None) if user is not None else None
 
 
-@pytest.fixture
-def world(org, personas) -> World:
-    return World(org=org, personas=personas)
+PNG_1x1 = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02"
+    b"\xfe\xa7V\xbd\xfa\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def _person(org_unit, kind: str, n: int, born: dt.date, sex: str):
+    from tirek.people import services
+    from tirek.people.iin import make_iin
+
+    person = services.create_person(
+        None,
+        last_name=f"Матрицаев{n}",
+        first_name="Тест",
+        sex=sex,
+        birth_date=born,
+        iin=make_iin(born, sex, 7000 + n),
+        email=f"matrix{n}@test.edu.kz",
+        personal_email=f"matrix{n}.home@example.kz",
+        phone=f"+7 702 555 44 {n:02d}",
+    )
+    extra = (
+        {"programme": "6B06101 Information systems", "group": "ИС-24-2", "study_year": 1}
+        if kind == "student"
+        else {"rate": Decimal("0.50")}
+    )
+    services.add_affiliation(None, person, kind=kind, unit=org_unit, **extra)
+    # Test set-up, not a domain change: a photo file so that the photo view has one to serve.
+    person.photo.save(f"{person.pk}.png", ContentFile(PNG_1x1), save=True)
+    return person
+
+
+def _fixture_body(fixture):
+    """The plain function behind a pytest fixture of tirek/testing/personas.py.
+
+    The matrix builds its world once per module (hundreds of cells share it), so it cannot
+    request the function-scoped `org` and `personas` fixtures; it calls their bodies instead,
+    so that the university is the same one every other test uses.
+    """
+    unwrap = getattr(fixture, "_get_wrapped_function", None)
+    return unwrap() if unwrap else fixture
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once per module inside a transaction that is rolled back at the end.
+
+    Each test still runs in its own savepoint (pytest-django's `db`), so what one request
+    changes (a language, a token, an audit row) is undone before the next.
+    """
+    from tirek.core.models import AuditEvent
+    from tirek.people import services
+    from tirek.testing import personas as persona_fixtures
+
+    # login_as forces the login, so the personas' passwords are never checked: a fast hasher
+    # saves argon2's deliberate slowness nine times over.
+    overrides = override_settings(
+        MEDIA_ROOT=tmp_path_factory.mktemp("matrix-media"),
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    )
+    overrides.enable()
+    outer = transaction.atomic()
+    with django_db_blocker.unblock():
+        outer.__enter__()
+        try:
+            org = _fixture_body(persona_fixtures.org)(None)
+            users = _fixture_body(persona_fixtures.personas)(org)
+            closed = services.create_unit(
+                None,
+                code="OLD-C",
+                name_kk="Жабық бөлім",
+                kind="office",
+                parent=org.root,
+                is_active=False,
+            )
+            built = World(
+                org=org,
+                personas=users,
+                in_unit=_person(org.chair_a1, "student", 1, dt.date(2006, 5, 17), "F"),
+                other_unit=_person(org.inst_b, "employee", 2, dt.date(1975, 11, 2), "M"),
+                closed_unit=closed,
+                audit_event=AuditEvent.objects.order_by("-id").first(),
+            )
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            overrides.disable()
+            raise
+    try:
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+        overrides.disable()
 
 
 def is_api(path: str) -> bool:
