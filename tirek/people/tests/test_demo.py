@@ -25,6 +25,12 @@ LOGIN_ROLES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def fast_hasher(settings):
+    # Argon2 is slow on purpose; these tests are about the demo data, not password hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def run(*args):
     out = StringIO()
     call_command("demo", "--students", "60", "--employees", "50", *args, stdout=out)
