@@ -234,6 +234,7 @@ def test_language_switch_translates_the_menu_and_is_remembered(
 ):
     auditor = people[Role.AUDITOR]
     log_in(page, auditor)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     english = nav_labels(page)
     assert {"Home", "People", "Audit log"} <= set(english)
 
@@ -245,6 +246,7 @@ def test_language_switch_translates_the_menu_and_is_remembered(
             text = translated(source, code)
             assert text != source, f"{code} catalogue has no translation for {source!r}"
             assert text in labels
+        page.screenshot(path=str(RESULTS_DIR / f"home-auditor-{code}.png"), full_page=True)
 
     # The choice belongs to the user: a new browser (no cookies) signs in to Russian.
     other = browser.new_context(base_url=live_server.url, locale="en-US")
@@ -287,3 +289,18 @@ def test_auditor_opens_the_audit_log_from_the_menu(page, people, live_server):
         page.get_by_test_id("nav").get_by_role("link", name="Audit log").click()
     assert navigation.value.status == 200
     expect(page).to_have_url(f"{live_server.url}{reverse('core:audit_list')}")
+
+
+def test_kazakh_is_the_default_for_a_browser_that_asks_for_another_language(
+    browser, live_server, compiled_catalogues
+):
+    context = browser.new_context(base_url=live_server.url, locale="de-DE")
+    try:
+        page = context.new_page()
+        page.goto(reverse("security:login"))
+        expect(page.locator("html")).to_have_attribute("lang", "kk")
+        heading = translated("Sign in to Tirek", "kk")
+        assert heading != "Sign in to Tirek", "kk catalogue has no translation for the login page"
+        expect(page.locator("main h1")).to_have_text(heading)
+    finally:
+        context.close()
