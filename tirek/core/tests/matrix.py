@@ -291,3 +291,111 @@ CASES: list[Case] = [
     Case("api-schema", SIGNED_IN),
     Case("api-docs", SIGNED_IN),
 ]
+
+
+# --- personal data: who sees it in full, who sees it masked ---------------------------------
+# `subject` picks the person whose data is looked for. FULL: the raw IIN is in the response;
+# MASKED: the masked IIN is, and none of the raw IIN, personal e-mail or phone are. Roles not
+# named are not checked here (the access cells above say what they get). The subject's last
+# name must be in the response, so that a check cannot pass on a page that lacks the person.
+FULL = "full"
+MASKED = "masked"
+
+
+def subject_in_unit(world, role):
+    return world.in_unit
+
+
+def subject_self(world, role):
+    return world.person(role)
+
+
+@dataclass(frozen=True)
+class Masking:
+    url_name: str
+    expect: Mapping[str, str]
+    label: str = ""
+    args: Args = no_args
+    subject: Callable[[Any, str], Any] = subject_in_unit
+    query: Mapping[str, str] | None = None
+    # Pages that must not carry a masked IIN either (lists, logs): no IIN at all is fine.
+    mask_must_show: bool = True
+    # False for fragments that carry only the data (the htmx "reveal" panel).
+    names_subject: bool = True
+
+    @property
+    def id(self) -> str:
+        return f"{self.url_name}[{self.label}]" if self.label else self.url_name
+
+
+def masked_for(*roles: str) -> dict[str, str]:
+    return dict.fromkeys(roles, MASKED)
+
+
+MASKING: list[Masking] = [
+    # The person page shows personal data masked to everyone but the person; staff who hold
+    # people.view_personal_data reveal it on purpose (next row), and that is audited.
+    Masking(
+        "people:person_detail",
+        masked_for(*STAFF_WIDE, "unit_head"),
+        label="in_unit",
+        args=person_in_unit,
+    ),
+    Masking(
+        "people:person_detail",
+        dict.fromkeys(PERSONAS, FULL),
+        label="own",
+        args=own_person,
+        subject=subject_self,
+    ),
+    Masking(
+        "people:person_personal_data",
+        dict.fromkeys(PEOPLE_EDITORS, FULL),
+        label="in_unit",
+        args=person_in_unit,
+        names_subject=False,
+    ),
+    # Lists never carry personal data in the clear, not even for staff.
+    Masking(
+        "people:person_list",
+        masked_for(*STAFF_WIDE, "unit_head"),
+        query={"q": "matrix1@"},
+        mask_must_show=False,
+    ),
+    Masking(
+        "people:unit_detail",
+        masked_for(*STAFF_WIDE, "unit_head"),
+        label="chair",
+        mask_must_show=False,
+        args=lambda world, role: {"pk": world.org.chair_a1.pk},
+    ),
+    # The API: one person in full for PD holders (audited) and for themself, masked otherwise.
+    Masking(
+        "person-detail",
+        {**masked_for("auditor", "unit_head"), **dict.fromkeys(PEOPLE_EDITORS, FULL)},
+        label="in_unit",
+        args=person_in_unit,
+    ),
+    Masking(
+        "person-detail",
+        dict.fromkeys(PERSONAS, FULL),
+        label="own",
+        args=own_person,
+        subject=subject_self,
+    ),
+    Masking("person-list", masked_for(*STAFF_WIDE, "unit_head")),
+    # The audit log keeps personal data masked, also for those who may read it.
+    Masking(
+        "core:audit_list",
+        masked_for("dept_head", "auditor"),
+        mask_must_show=False,
+        query={"object_type": "people.person"},
+    ),
+    Masking(
+        "core:audit_detail",
+        masked_for("dept_head", "auditor"),
+        label="person_created",
+        args=lambda world, role: {"pk": world.in_unit_created.pk},
+    ),
+    Masking("core:audit_export", masked_for("dept_head", "auditor"), mask_must_show=False),
+]

@@ -126,6 +126,7 @@ class World:
     other_unit: Any
     closed_unit: Any
     audit_event: Any
+    in_unit_created: Any  # the audit event of in_unit's creation (it holds the IIN, masked)
 
     def user(self, role: str):
         return None if role == ANONYMOUS else self.personas[role]
@@ -212,13 +213,17 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
                 parent=org.root,
                 is_active=False,
             )
+            in_unit = _person(org.chair_a1, "student", 1, dt.date(2006, 5, 17), "F")
             built = World(
                 org=org,
                 personas=users,
-                in_unit=_person(org.chair_a1, "student", 1, dt.date(2006, 5, 17), "F"),
+                in_unit=in_unit,
                 other_unit=_person(org.inst_b, "employee", 2, dt.date(1975, 11, 2), "M"),
                 closed_unit=closed,
                 audit_event=AuditEvent.objects.order_by("-id").first(),
+                in_unit_created=AuditEvent.objects.get(
+                    object_type="people.person", object_id=str(in_unit.pk), action="create"
+                ),
             )
         except BaseException:
             transaction.set_rollback(True)
@@ -423,3 +428,57 @@ def test_admin_opens_for_a_superuser(client: Client, django_user_model):
     for path in admin_paths():
         response = client.get(path)
         assert response.status_code == 200, f"superuser GET {path}: {describe(response)}"
+
+
+# --- personal data masking ----------------------------------------------------------------
+
+
+def masking_params():
+    return [pytest.param(m, role, id=f"{m.id}-{role}") for m in matrix.MASKING for role in m.expect]
+
+
+def body_text(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("masking", "role"), masking_params())
+def test_personal_data(masking: matrix.Masking, role: str, world: World, client: Client):
+    from tirek.core.masking import mask_iin
+    from tirek.testing.personas import login_as
+
+    login_as(client, world.user(role))
+    person = masking.subject(world, role)
+    path = reverse(masking.url_name, kwargs=dict(masking.args(world, role)) or None)
+    response = client.get(path, masking.query or {})
+    assert response.status_code == 200, f"{role} GET {path}: {describe(response)}"
+    body = body_text(response)
+    where = f"{role} GET {path} ({masking.id})"
+    if masking.names_subject:
+        assert person.last_name in body, f"{where}: {person} is not in the response at all"
+    if masking.expect[role] == matrix.FULL:
+        assert person.iin in body, f"{where}: the IIN should be shown in full"
+        return
+    for field in ("iin", "personal_email", "phone"):
+        value = getattr(person, field)
+        assert value not in body, f"{where}: {field} {value!r} is shown unmasked"
+    if masking.mask_must_show:
+        assert mask_iin(person.iin) in body, f"{where}: the masked IIN is missing"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "found"), [("dept_staff", True), ("auditor", False), ("unit_head", False)]
+)
+def test_search_by_iin_needs_personal_data_rights(role, found, world: World, client: Client):
+    """A hit on an IIN search would tell who owns that IIN: only PD holders may search by it."""
+    from tirek.testing.personas import login_as
+
+    login_as(client, world.user(role))
+    response = client.get(reverse("people:person_list"), {"q": world.in_unit.iin})
+    assert response.status_code == 200
+    assert (world.in_unit.last_name in response.content.decode()) is found, (
+        f"{role} searching by IIN: expected found={found}"
+    )
