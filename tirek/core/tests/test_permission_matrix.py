@@ -82,16 +82,41 @@ def test_the_walk_sees_included_and_api_urls():
         assert key in urls, f"the URL walker missed {key}"
 
 
-def test_every_url_is_in_the_matrix():
-    missing = sorted(
+def undeclared(urls: dict[str, tuple[str, tuple[str, ...]]]) -> list[str]:
+    return sorted(
         f"{key}  ({route})"
-        for key, (route, namespaces) in walk_urls().items()
+        for key, (route, namespaces) in urls.items()
         if key not in declared_urls() and not is_excluded(key, namespaces)
     )
+
+
+def test_every_url_is_in_the_matrix():
+    missing = undeclared(walk_urls())
     assert not missing, (
         "These URLs have no access rule in tirek/core/tests/matrix.py; add a Case for each "
         "(who may open it, as every persona):\n  " + "\n  ".join(missing)
     )
+
+
+def test_a_new_url_without_a_rule_is_caught():
+    """The guard above must bite: a view added later, named or not, in an app or at the root."""
+    from django.http import HttpResponse
+    from django.urls import include, path
+
+    def view(request):
+        return HttpResponse()
+
+    extra = [
+        path("new/", view, name="brand_new"),
+        path("nameless/", view),
+        path("app/", include(([path("x/", view, name="x")], "newapp"))),
+    ]
+    missing = undeclared(walk_urls([*get_resolver().url_patterns, *extra]))
+    assert missing == [
+        "<unnamed> nameless/  (nameless/)",
+        "brand_new  (new/)",
+        "newapp:x  (app/x/)",
+    ]
 
 
 def test_the_matrix_names_only_real_urls():
@@ -482,3 +507,38 @@ def test_search_by_iin_needs_personal_data_rights(role, found, world: World, cli
     assert (world.in_unit.last_name in response.content.decode()) is found, (
         f"{role} searching by IIN: expected found={found}"
     )
+
+
+# --- department staff whose session has not passed the second factor ----------------------
+
+TWO_FACTOR_PAGES = {"security:two_factor_setup", "security:two_factor_verify"}
+
+
+def unverified_params():
+    """Every cell that needs a sign-in, as head and staff signed in with a password only."""
+    return [
+        pytest.param(case, role, id=f"{case.id}-{role}")
+        for case in matrix.CASES
+        if case.expect[ANONYMOUS] is LOGIN and case.url_name not in TWO_FACTOR_PAGES
+        for role in matrix.TWO_FACTOR
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("case", "role"), unverified_params())
+def test_without_second_factor(case: Case, role: str, world: World, client: Client):
+    """Pages send them to the second factor; the API treats them as not signed in."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = world.user(role)
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client.force_login(user)  # the password step only
+    path = path_for(case, world, role)
+    api = is_api(path)
+    response = send(client, case, path, api)
+    where = f"{role} without 2FA {case.method} {path} ({case.id})"
+    if api:
+        assert response.status_code in (401, 403), f"{where}: got {describe(response)}"
+    else:
+        assert response.status_code == 302, f"{where}: got {describe(response)}"
+        assert response["Location"].startswith("/auth/2fa/"), f"{where}: {describe(response)}"
