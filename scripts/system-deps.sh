@@ -30,7 +30,8 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
   exit 0
 fi
 
-installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${wanted[@]}" 2>/dev/null \
+# dpkg-query exits 1 when it has never heard of a package: that only means "missing".
+installed=$({ dpkg-query -W -f='${Package} ${Status}\n' "${wanted[@]}" 2>/dev/null || true; } \
   | awk '$NF == "installed" {print $1}')
 missing=()
 for pkg in "${wanted[@]}"; do
