@@ -44,7 +44,7 @@ messages: venv
 		--ignore 'static/*' --ignore 'testing/*' --ignore '*/tests/*'
 
 clean:
-	rm -rf .venv node_modules var/uv var/static .pytest_cache .ruff_cache .hypothesis test-results
+	rm -rf .venv node_modules var/uv $(VAR)/static .pytest_cache .ruff_cache .hypothesis test-results
 	find tirek -name __pycache__ -type d -prune -exec rm -rf {} +
 	find tirek/locale -name '*.mo' -delete
 

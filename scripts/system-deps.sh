@@ -41,6 +41,12 @@ for pkg in "${wanted[@]}"; do
   if [[ $pkg == nodejs || $pkg == npm ]] && command -v node >/dev/null && command -v npm >/dev/null; then
     continue
   fi
+  # Ubuntu packages Chromium only as a snap: the browser tests then need TIREK_CHROMIUM.
+  if [[ $pkg == chromium ]] && ! grep -qx 'ID=debian' /etc/os-release 2>/dev/null; then
+    command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+      || echo "system-deps: install Chromium yourself and set TIREK_CHROMIUM to its binary" >&2
+    continue
+  fi
   missing+=("$pkg")
 done
 
