@@ -23,6 +23,12 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    # Pages are read in the English source strings (Kazakh is the default language).
+    settings.LANGUAGE_CODE = "en"
+
+
 def _csv(response) -> list[list[str]]:
     body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith("\ufeff")

@@ -28,6 +28,12 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    # Pages are read in the English source strings (Kazakh is the default language).
+    settings.LANGUAGE_CODE = "en"
+
+
 def _panels(html: str) -> set[str]:
     return {p for p in ALL_PANELS if f'data-testid="panel-{p}"' in html}
 
