@@ -304,3 +304,25 @@ def test_kazakh_is_the_default_for_a_browser_that_asks_for_another_language(
         expect(page.locator("main h1")).to_have_text(heading)
     finally:
         context.close()
+
+
+def test_sign_out_from_the_user_menu_ends_the_session(page, people, live_server):
+    log_in(page, people[Role.FACULTY])
+    page.get_by_test_id("user-menu").locator("[data-bs-toggle=dropdown]").click()
+    page.get_by_test_id("sign-out").click()
+
+    expect(page).to_have_url(at_path(reverse("security:login")))
+    page.goto("/")
+    assert urlsplit(page.url).path == reverse("security:login")
+    expect(page.get_by_test_id("nav").get_by_role("link")).to_have_count(0)
+
+
+def test_keyboard_user_can_skip_to_the_content(page, people, live_server):
+    log_in(page, people[Role.EMPLOYEE])
+    page.locator("body").focus()
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()
