@@ -128,7 +128,7 @@ def test_tasks_and_periodic_jobs_run_on_rq_workers(env, redis_db):
     assert again == 4
 
 
-def test_unknown_queue_is_refused_on_rq_too(rq_env, redis_db):
+def test_unknown_queue_is_refused_on_rq_too(rq_env):
     done = subprocess.run(
         [TIREK, "worker", "--burst", "--queues", "default,mail"],
         env=rq_env,
