@@ -45,7 +45,7 @@ def test_wrong_password_is_refused_and_audited(client, make_user):
     assert "_auth_user_id" not in client.session
     assert response.context["form"].non_field_errors()
     event = AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED)
-    assert event.object_id == "aigerim" and event.actor_id is None
+    assert event.object_id == "aigerim" and event.actor_id is None and event.ip == "127.0.0.1"
     assert "not-the-password" not in str(event.changes)
 
 
