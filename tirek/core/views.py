@@ -69,14 +69,27 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _field_labels(object_type: str) -> dict[str, str]:
+    """Field name -> its translated label, when the event names a model that still exists."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return {}
+    return {f.name: str(getattr(f, "verbose_name", "")) for f in model._meta.get_fields()}
+
+
 @capability_required("audit.view")
 def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(AuditEvent, pk=pk)
     changes = event.changes or {}
     before, after = changes.get("before") or {}, changes.get("after") or {}
+    labels = _field_labels(event.object_type)
     rows = [
         {
             "field": key,
+            "label": labels.get(key, ""),
             "before": before.get(key),
             "after": after.get(key),
             "in_before": key in before,

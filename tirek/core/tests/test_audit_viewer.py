@@ -145,6 +145,25 @@ def test_detail_shows_before_and_after_as_a_table(client_for):
     assert event.hash in html
 
 
+def test_detail_labels_fields_of_a_known_model(client_for, personas):
+    from tirek.core import services
+
+    user = personas["student"]
+    services.set_user_language(user, user, "ru")
+    event = AuditEvent.objects.filter(object_type="core.user", action=AuditAction.UPDATE).first()
+    response = client_for("auditor").get(reverse("core:audit_detail", args=[event.pk]))
+    assert response.context["rows"] == [
+        {
+            "field": "language",
+            "label": "language",
+            "before": "",
+            "after": "ru",
+            "in_before": True,
+            "in_after": True,
+        }
+    ]
+
+
 def test_detail_of_a_missing_event_is_404(client_for):
     assert client_for("auditor").get(reverse("core:audit_detail", args=[999999])).status_code == 404
 
