@@ -268,10 +268,12 @@ def test_student_is_denied_the_audit_log_in_their_language(
     student = people[Role.STUDENT]
     log_in(page, student)
     switch_language(page, "kk")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
 
     response = page.goto(reverse("core:audit_list"))
 
     assert response.status == 403
+    page.screenshot(path=str(RESULTS_DIR / "denied-student-kk.png"), full_page=True)
     heading = translated("Access denied", "kk")
     assert heading != "Access denied", "kk catalogue has no translation for 'Access denied'"
     expect(page.locator("main h1")).to_have_text(heading)
