@@ -29,6 +29,20 @@ PERSONAS = (
     "outsider",
 )
 ANONYMOUS = "anonymous"
+# The roles each persona holds (tirek/core/roles.py): one each, except that the staff of the
+# department and the vice-rector also work somewhere (employee), and the "outsider" is an
+# employee of another institute with no other role.
+PERSONA_ROLES = {
+    "dept_head": {"dept_head", "employee"},
+    "dept_staff": {"dept_staff", "employee"},
+    "unit_head": {"unit_head", "faculty"},
+    "employee": {"employee"},
+    "faculty": {"faculty"},
+    "student": {"student"},
+    "auditor": {"auditor"},
+    "vice_rector": {"vice_rector", "employee"},
+    "outsider": {"employee"},
+}
 ROLES = (*PERSONAS, ANONYMOUS)
 
 

@@ -333,6 +333,18 @@ def cell_params(cases, roles):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("role", PERSONAS)
+def test_each_persona_holds_the_role_it_is_named_for(role: str, world: World):
+    """The matrix reads "student" as "a user whose only role is student"; guard that."""
+    from tirek.core.roles import forget_roles, roles_for
+
+    user = world.user(role)
+    forget_roles(user)
+    held = {str(r) for r in roles_for(user)}
+    assert held == matrix.PERSONA_ROLES[role], f"{role} holds {sorted(held)}"
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(("case", "role"), cell_params(matrix.CASES, ROLES))
 def test_session(case: Case, role: str, world: World, client: Client):
     from tirek.testing.personas import login_as
@@ -345,6 +357,20 @@ def test_session(case: Case, role: str, world: World, client: Client):
     expected = case.expect[role]
     assert matches(expected, response, api), (
         f"{role} {case.method} {path} ({case.id}): expected {expected}, got {describe(response)}"
+    )
+    if expected is DENIED:
+        assert_refusal_audited(world.user(role), path)
+
+
+def assert_refusal_audited(user, path: str) -> None:
+    """A refusal is a security event: the audit log names who was refused where."""
+    from tirek.core.models import AuditAction, AuditEvent
+
+    refusals = AuditEvent.objects.filter(action=AuditAction.PERMISSION_DENIED, object_repr=path)
+    actors = [e.actor_label or "<nobody>" for e in refusals]
+    assert user.get_username() in actors, (
+        f"{user} was refused {path}, but the audit log does not say so "
+        f"(refusals of that path name: {actors or 'none'})"
     )
 
 
@@ -405,6 +431,8 @@ def test_token(case: Case, role: str, world: World):
         f"{role} {case.method} {path} ({case.id}) with a token: "
         f"expected {expected}, got {describe(response)}"
     )
+    if expected is DENIED:
+        assert_refusal_audited(world.user(role), path)
 
 
 @pytest.mark.django_db
@@ -542,3 +570,51 @@ def test_without_second_factor(case: Case, role: str, world: World, client: Clie
     else:
         assert response.status_code == 302, f"{where}: got {describe(response)}"
         assert response["Location"].startswith("/auth/2fa/"), f"{where}: {describe(response)}"
+
+
+# --- lists never show what detail pages deny ------------------------------------------------
+
+LIST_DETAIL = [
+    # list URL, detail case label -> world attribute of the subject, the detail URL name
+    ("people:person_list", "people:person_detail", ("in_unit", "other_unit")),
+    ("person-list", "person-detail", ("in_unit", "other_unit")),
+    ("people:unit_list", "people:unit_detail", ("closed",)),
+    ("orgunit-list", "orgunit-detail", ("closed",)),
+]
+SUBJECTS = {
+    "in_unit": lambda w: (w.in_unit.pk, w.in_unit.last_name),
+    "other_unit": lambda w: (w.other_unit.pk, w.other_unit.last_name),
+    "closed": lambda w: (w.closed_unit.pk, w.closed_unit.name_kk),
+}
+
+
+def list_params():
+    cases = {case.id: case for case in matrix.CASES}
+    params = []
+    for list_name, detail_name, labels in LIST_DETAIL:
+        for role in PERSONAS:
+            if cases[f"GET {list_name}"].expect[role] is not OK:
+                continue
+            wants = {
+                label: cases[f"GET {detail_name}[{label}]"].expect[role] is OK for label in labels
+            }
+            params.append(pytest.param(list_name, role, wants, id=f"{list_name}-{role}"))
+    return params
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("list_name", "role", "wants"), list_params())
+def test_lists_agree_with_detail_pages(list_name, role, wants, world: World, client: Client):
+    from tirek.testing.personas import login_as
+
+    login_as(client, world.user(role))
+    response = client.get(reverse(list_name))
+    assert response.status_code == 200
+    body = response.content.decode()
+    for label, wanted in wants.items():
+        _pk, name = SUBJECTS[label](world)
+        assert (name in body) is wanted, (
+            f"{role} GET {list_name}: {label} subject {name!r} "
+            f"{'missing from' if wanted else 'shown in'} the list, but its detail page "
+            f"{'opens' if wanted else 'is hidden'}"
+        )
