@@ -95,8 +95,8 @@ def translated(text: str, language: str) -> str:
         return translation.gettext(text)
 
 
-def submit_login(page, username: str, password: str = PASSWORD, next_url: str = "") -> None:
-    page.goto(reverse("security:login") + (f"?next={next_url}" if next_url else ""))
+def submit_login(page, username: str, password: str = PASSWORD) -> None:
+    page.goto(reverse("security:login"))
     page.locator("input[name=username]").fill(username)
     page.locator("input[name=password]").fill(password)
     page.locator("form:has(input[name=password]) [type=submit]").click()
@@ -112,10 +112,9 @@ def enter_code(page, code: str) -> None:
     page.locator("form:has(input[name=code]) [type=submit]").click()
 
 
-def code_now(device: TOTPDevice, offset: int = 0) -> str:
-    """What an authenticator app holding `device`'s key shows (offset in time steps)."""
+def code_now(device: TOTPDevice) -> str:
+    """What an authenticator app holding `device`'s key shows now."""
     otp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    otp.time = otp.time + offset * device.step
     return f"{otp.token():0{device.digits}d}"
 
 
@@ -136,15 +135,18 @@ def verify_with_device(page, user) -> None:
     enter_code(page, code_now(device))
 
 
-def log_in(page, user, next_url: str = "") -> None:
+def log_in(page, user) -> None:
     """Sign in through the login form and finish the two-factor step the role needs."""
-    submit_login(page, user.get_username(), next_url=next_url)
-    page.wait_for_load_state()
-    if reverse("security:two_factor_setup") in page.url:
+    login_path = reverse("security:login")
+    submit_login(page, user.get_username())
+    page.wait_for_url(lambda url: urlsplit(url).path != login_path)
+    path = urlsplit(page.url).path
+    if path == reverse("security:two_factor_setup"):
         enrol_through_setup_page(page)
-    elif reverse("security:two_factor_verify") in page.url:
+    elif path == reverse("security:two_factor_verify"):
         verify_with_device(page, user)
-    page.get_by_test_id("nav").wait_for()
+    # Signed in: the menu has entries (an anonymous page has none).
+    expect(page.get_by_test_id("nav").get_by_role("link").first).to_be_visible()
 
 
 def switch_language(page, code: str) -> None:
