@@ -139,6 +139,16 @@ def person_other_unit(world, role) -> dict:
     return {"pk": world.other_unit.pk}
 
 
+def person_former(world, role) -> dict:
+    """A graduate of Chair A1: no longer the unit head's person."""
+    return {"pk": world.former.pk}
+
+
+def person_peer(world, role) -> dict:
+    """The employee persona's record (Institute A): another real user's person."""
+    return {"pk": world.person("employee").pk}
+
+
 def unit_inst_a(world, role) -> dict:
     return {"pk": world.org.inst_a.pk}
 
@@ -180,6 +190,14 @@ CASES: list[Case] = [
         expect(redirect("/people/units/"), anonymous=redirect("/people/units/")),
         method="POST",
         data={"language": "ru", "next": "/people/units/"},
+    ),
+    # A "next" on another site is not followed (no open redirect): home instead.
+    Case(
+        "core:set_language",
+        expect(redirect("/"), anonymous=redirect("/")),
+        label="foreign_next",
+        method="POST",
+        data={"language": "en", "next": "https://evil.example/"},
     ),
     Case(
         "core:set_language",
@@ -240,6 +258,13 @@ CASES: list[Case] = [
     Case("people:person_detail", SIGNED_IN, label="own", args=own_person),
     Case("people:person_detail", SEES_IN_UNIT, label="in_unit", args=person_in_unit),
     Case("people:person_detail", SEES_OTHER_UNIT, label="other_unit", args=person_other_unit),
+    Case("people:person_detail", SEES_OTHER_UNIT, label="former", args=person_former),
+    Case(
+        "people:person_detail",
+        expect(HIDDEN, employee=OK, **dict.fromkeys((*STAFF_WIDE, "unit_head"), OK)),
+        label="peer",
+        args=person_peer,
+    ),
     # Unmasked personal data: holders of people.view_personal_data only (audited).
     Case(
         "people:person_personal_data",
@@ -290,6 +315,13 @@ CASES: list[Case] = [
     Case("person-detail", SIGNED_IN, label="own", args=own_person),
     Case("person-detail", SEES_IN_UNIT, label="in_unit", args=person_in_unit),
     Case("person-detail", SEES_OTHER_UNIT, label="other_unit", args=person_other_unit),
+    Case("person-detail", SEES_OTHER_UNIT, label="former", args=person_former),
+    Case(
+        "person-detail",
+        expect(HIDDEN, employee=OK, **dict.fromkeys((*STAFF_WIDE, "unit_head"), OK)),
+        label="peer",
+        args=person_peer,
+    ),
     Case(
         "person-detail",
         only(*STAFF_WIDE, "unit_head", allowed=NOT_ALLOWED),

@@ -152,6 +152,7 @@ class World:
     closed_unit: Any
     audit_event: Any
     in_unit_created: Any  # the audit event of in_unit's creation (it holds the IIN, masked)
+    former: Any  # a graduate of Chair A1: their affiliation there has ended
 
     def user(self, role: str):
         return None if role == ANONYMOUS else self.personas[role]
@@ -169,7 +170,7 @@ PNG_1x1 = (
 )
 
 
-def _person(org_unit, kind: str, n: int, born: dt.date, sex: str):
+def _person(org_unit, kind: str, n: int, born: dt.date, sex: str, **affiliation):
     from tirek.people import services
     from tirek.people.iin import make_iin
 
@@ -189,7 +190,7 @@ def _person(org_unit, kind: str, n: int, born: dt.date, sex: str):
         if kind == "student"
         else {"rate": Decimal("0.50")}
     )
-    services.add_affiliation(None, person, kind=kind, unit=org_unit, **extra)
+    services.add_affiliation(None, person, kind=kind, unit=org_unit, **extra, **affiliation)
     # Test set-up, not a domain change: a photo file so that the photo view has one to serve.
     person.photo.save(f"{person.pk}.png", ContentFile(PNG_1x1), save=True)
     return person
@@ -239,6 +240,12 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
                 is_active=False,
             )
             in_unit = _person(org.chair_a1, "student", 1, dt.date(2006, 5, 17), "F")
+            former = _person(
+                org.chair_a1, "student", 3, dt.date(2001, 2, 3), "M", start_date=dt.date(2019, 9, 1)
+            )
+            services.end_affiliation(
+                None, former.affiliations.get(), status="graduated", end_date=dt.date(2023, 6, 30)
+            )
             built = World(
                 org=org,
                 personas=users,
@@ -246,6 +253,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
                 other_unit=_person(org.inst_b, "employee", 2, dt.date(1975, 11, 2), "M"),
                 closed_unit=closed,
                 audit_event=AuditEvent.objects.order_by("-id").first(),
+                former=former,
                 in_unit_created=AuditEvent.objects.get(
                     object_type="people.person", object_id=str(in_unit.pk), action="create"
                 ),
@@ -576,14 +584,15 @@ def test_without_second_factor(case: Case, role: str, world: World, client: Clie
 
 LIST_DETAIL = [
     # list URL, detail case label -> world attribute of the subject, the detail URL name
-    ("people:person_list", "people:person_detail", ("in_unit", "other_unit")),
-    ("person-list", "person-detail", ("in_unit", "other_unit")),
+    ("people:person_list", "people:person_detail", ("in_unit", "other_unit", "former")),
+    ("person-list", "person-detail", ("in_unit", "other_unit", "former")),
     ("people:unit_list", "people:unit_detail", ("closed",)),
     ("orgunit-list", "orgunit-detail", ("closed",)),
 ]
 SUBJECTS = {
     "in_unit": lambda w: (w.in_unit.pk, w.in_unit.last_name),
     "other_unit": lambda w: (w.other_unit.pk, w.other_unit.last_name),
+    "former": lambda w: (w.former.pk, w.former.last_name),
     "closed": lambda w: (w.closed_unit.pk, w.closed_unit.name_kk),
 }
 
