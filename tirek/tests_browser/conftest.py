@@ -19,10 +19,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API keeps an asyncio loop in this thread; Django would otherwise refuse
-# ORM calls made from the test body while the browser is open.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path(os.environ.get("TIREK_CHROMIUM", "/usr/bin/chromium"))
 # This machine (and CI) refuses outside connections; these flags stop Chromium from trying.
 CHROMIUM_ARGS = [
@@ -57,7 +53,11 @@ def browser() -> Iterator:
         if old.stat().st_mtime < _STARTED:
             old.unlink(missing_ok=True)
 
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        # Playwright's sync API keeps an asyncio loop running in this thread while the browser
+        # is open; without this, Django refuses every ORM call made in that time (by these tests
+        # and by any other test this worker runs later).
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
