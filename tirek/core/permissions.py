@@ -61,6 +61,8 @@ def deny(request, capability: str) -> PermissionDenied:
         object_id=request.path[:64],
         object_repr=request.path,
         extra={"capability": capability, "method": request.method},
+        # DRF token callers are authenticated after the middleware set the audit context.
+        actor=getattr(request, "user", None),
     )
     return PermissionDenied(capability)
 
