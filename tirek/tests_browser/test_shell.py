@@ -286,6 +286,14 @@ def test_student_is_denied_the_audit_log_in_their_language(
         action=AuditAction.PERMISSION_DENIED, actor=student, object_repr="/audit/"
     ).exists()
 
+    # The language switch on the denied page brings the same refusal back in Russian.
+    with page.expect_response(lambda r: urlsplit(r.url).path == "/audit/") as again:
+        switch_language(page, "ru")
+    assert again.value.status == 403
+    heading = translated("Access denied", "ru")
+    assert heading != "Access denied", "ru catalogue has no translation for 'Access denied'"
+    expect(page.locator("main h1")).to_have_text(heading)
+
 
 def test_auditor_opens_the_audit_log_from_the_menu(page, people, live_server):
     log_in(page, people[Role.AUDITOR])
