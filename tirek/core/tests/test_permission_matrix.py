@@ -223,6 +223,9 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     overrides = override_settings(
         MEDIA_ROOT=tmp_path_factory.mktemp("matrix-media"),
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # WhiteNoise indexes every static file (thousands, with bootstrap-icons) each time a
+        # test Client builds its middleware, unless it looks files up on demand instead.
+        WHITENOISE_AUTOREFRESH=True,
     )
     overrides.enable()
     outer = transaction.atomic()
