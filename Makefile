@@ -9,6 +9,11 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.9
 # uv may use only the system's Python: the machines reach PyPI, but not uv's Python downloads.
 export UV_PYTHON_DOWNLOADS := never
+# Trust the machine's certificate authorities (a university proxy may re-sign TLS), for uv and npm.
+export UV_SYSTEM_CERTS ?= true
+ifneq ($(wildcard /etc/ssl/certs/ca-certificates.crt),)
+export NODE_EXTRA_CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
+endif
 # Always the project's own .venv, even if the caller has another virtualenv active.
 unexport VIRTUAL_ENV
 UV := $(shell command -v uv 2>/dev/null || echo var/uv/bin/uv)
