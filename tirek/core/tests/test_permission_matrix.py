@@ -630,3 +630,40 @@ def test_lists_agree_with_detail_pages(list_name, role, wants, world: World, cli
             f"{'missing from' if wanted else 'shown in'} the list, but its detail page "
             f"{'opens' if wanted else 'is hidden'}"
         )
+
+
+# --- a login that has been switched off -----------------------------------------------------
+
+
+def signed_in_only():
+    return [
+        pytest.param(case, id=case.id)
+        for case in matrix.CASES
+        if case.expect[ANONYMOUS] is LOGIN and case.url_name not in TWO_FACTOR_PAGES
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", signed_in_only())
+def test_deactivated_head_is_treated_as_anonymous(case: Case, world: World, client: Client):
+    """A leaver's session and token stop working the moment their login is switched off."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from tirek.testing.personas import login_as
+
+    user = world.user("dept_head")
+    login_as(client, user)
+    token, _ = Token.objects.get_or_create(user=user)
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    path = path_for(case, world, "dept_head")
+    api = is_api(path)
+    response = send(client, case, path, api)
+    assert matches(LOGIN, response, api), (
+        f"deactivated dept_head {case.method} {path} with a session: {describe(response)}"
+    )
+    if api:
+        response = send(Client(), case, path, api, authorization=f"Token {token.key}")
+        assert response.status_code == 401, (
+            f"deactivated dept_head {case.method} {path} with a token: {describe(response)}"
+        )
