@@ -1,5 +1,6 @@
 """API building blocks shared by every app."""
 
+from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication
 
 from tirek.core.roles import TWO_FACTOR_ROLES, roles_for
@@ -22,3 +23,9 @@ class SessionAuthentication2FA(SessionAuthentication):
         ):
             return None
         return user, auth
+
+
+class SessionAuthentication2FAScheme(SessionScheme):
+    """Describe SessionAuthentication2FA in the OpenAPI schema as the cookie session it is."""
+
+    target_class = SessionAuthentication2FA
