@@ -1,10 +1,17 @@
 """Every URL of Tirek, opened as every persona, gets what the matrix (matrix.py) says.
 
 1. The root URL resolver is walked; a URL that the matrix does not declare fails the build.
-2. Each (case, role) is one test, so a failure reads "student GET people:person_detail[other]
-   expected hidden (404), got 200".
-3. API cases run twice: with a browser session and with a DRF token.
-4. Where the matrix says so, personal data is checked to be masked (or shown in full).
+2. Each (case, role) is one test, so a failure reads "student GET /people/7/ (GET
+   people:person_detail[in_unit]): expected hidden (404), got 200". Every 403 must also leave
+   a PERMISSION_DENIED row naming the user in the audit log.
+3. API cases run again with a DRF token instead of a session.
+4. Personal data is checked to be masked (or shown in full) where MASKING says so; lists must
+   show exactly the people and units whose detail pages open.
+5. Head and staff signed in without the second factor, and a deactivated login, are checked on
+   every URL that needs a sign-in; the Django admin is checked closed to every persona.
+
+The world (personas of tirek/testing/personas.py plus a few people without a login) is built
+once per module in a transaction rolled back at the end; each test runs in a savepoint.
 """
 
 from __future__ import annotations
