@@ -67,7 +67,7 @@ NOT_ALLOWED = Outcome("method not allowed (405)")
 class Redirect(Outcome):
     """A 3xx to a page other than the login form, e.g. logout -> login, set language -> back."""
 
-    to: str = ""  # path prefix the Location must start with ("" = anywhere but the login form)
+    to: str = ""  # the path the Location names, on this site ("" = any page but the login form)
 
 
 def redirect(to: str = "") -> Redirect:
