@@ -32,7 +32,8 @@ CHROMIUM_ARGS = [
 ]
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 RESULTS_DIR = Path(__file__).resolve().parent.parent.parent / "test-results" / "browser"
-# Playwright's own wait limit; pages are local, so anything slower than this is a hang.
+# Playwright's wait limit (pages and expect()): pages are local, so slower than this is a hang,
+# but a busy two-core CI machine needs more than Playwright's 5 s default for expect().
 TIMEOUT_MS = 10_000
 _STARTED = time.time()
 
@@ -46,8 +47,9 @@ def pytest_configure(config):
 def browser() -> Iterator:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)
     # Failure screenshots of earlier runs would mislead; keep only this run's.
     for old in RESULTS_DIR.glob("FAILED-*.png"):
         if old.stat().st_mtime < _STARTED:
