@@ -13,6 +13,17 @@ pytest_plugins = ["tirek.testing.personas", "tirek.testing.slapd"]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_argon2():
+    """Argon2 with test-sized costs: same algorithm and hash format, far less time and memory."""
+    from django.conf import settings
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = ["tirek.security.tests.hashers.FastArgon2PasswordHasher"]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

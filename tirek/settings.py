@@ -185,8 +185,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "security/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = envint("TIREK_PROXY_COUNT", 0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# One rule for the client's address everywhere (lockout and audit): X-Forwarded-For is read
+# only when TIREK_PROXY_COUNT says how many proxies stand in front.
+TIREK_PROXY_COUNT = envint("TIREK_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "tirek.core.middleware.client_ip"
 
 # Sessions end after SESSION_IDLE_MINUTES without a request, and at most after 12 hours.
 SESSION_IDLE_MINUTES = envint("SESSION_IDLE_MINUTES", 30)
@@ -286,6 +288,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "IT operations platform of the university: people, accounts, service desk.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema lists every endpoint: signed-in users only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

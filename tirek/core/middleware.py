@@ -10,7 +10,7 @@ from tirek.core.audit import AuditContext, new_request_id, reset_context, set_co
 
 def client_ip(request) -> str | None:
     """The client's address; X-Forwarded-For is trusted only behind a configured proxy."""
-    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", None) or 0
+    proxies = settings.TIREK_PROXY_COUNT
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if proxies and forwarded:
         hops = [h.strip() for h in forwarded.split(",") if h.strip()]
