@@ -19,7 +19,7 @@ def _cheap_argon2():
     from django.conf import settings
     from django.contrib.auth import hashers
 
-    settings.PASSWORD_HASHERS = ["tirek.security.tests.hashers.FastArgon2PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["tirek.testing.hashers.FastArgon2PasswordHasher"]
     hashers.get_hashers.cache_clear()
     hashers.get_hashers_by_algorithm.cache_clear()
 

@@ -8,8 +8,12 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None:
         return {}
+    from tirek.security.middleware import two_factor_required
+
+    # Until a staff member has passed two-factor, every link would lead back to it: show none.
+    pending_2fa = two_factor_required(user) and not getattr(user, "is_verified", lambda: False)()
     return {
-        "nav_items": items_for(user),
+        "nav_items": [] if pending_2fa else items_for(user),
         "user_roles": sorted(roles_for(user)),
         "university_name": settings.UNIVERSITY_NAME,
     }

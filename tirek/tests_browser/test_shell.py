@@ -64,7 +64,7 @@ MUST_NOT_SEE = {
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Same Argon2 algorithm and format, cheap parameters: many logins per run.
-    settings.PASSWORD_HASHERS = ["tirek.security.tests.hashers.FastArgon2PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["tirek.testing.hashers.FastArgon2PasswordHasher"]
 
 
 @pytest.fixture

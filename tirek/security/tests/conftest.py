@@ -8,7 +8,7 @@ PASSWORD = "Tirek-test-pw-2026"
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["tirek.security.tests.hashers.FastArgon2PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["tirek.testing.hashers.FastArgon2PasswordHasher"]
 
 
 @pytest.fixture
