@@ -226,11 +226,8 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     from tirek.people import services
     from tirek.testing import personas as persona_fixtures
 
-    # login_as forces the login, so the personas' passwords are never checked: a fast hasher
-    # saves argon2's deliberate slowness nine times over.
     overrides = override_settings(
         MEDIA_ROOT=tmp_path_factory.mktemp("matrix-media"),
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         # WhiteNoise indexes every static file (thousands, with bootstrap-icons) each time a
         # test Client builds its middleware, unless it looks files up on demand instead.
         WHITENOISE_AUTOREFRESH=True,
