@@ -1,0 +1,396 @@
+"""Systems, their roles, the accounts people hold in them, and the changes owed to them.
+
+The outbox: every change that must reach a target system is an `Operation` row written in the
+same transaction as its cause (a grant, a new account, a password reset). The worker carries
+operations out (operations.py); a target that is down leaves them pending, never lost.
+
+Secrets: a `System` names the environment variables its connector reads (`secret_env`), never
+the secret. A target password lives only encrypted (Fernet, credentials.py) and only until it
+has done its job: on the create/set-password operation until that is done, on the one-time
+`CredentialDelivery` until the person has seen it or it expired.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tirek.people.models import _localised
+
+
+class ConnectorKind(models.TextChoices):
+    LDAP = "ldap", _("LDAP / Active Directory")
+    SCIM = "scim", _("SCIM 2.0")
+    MANUAL = "manual", _("manual (work items for staff)")
+
+
+class ApprovalStep(models.TextChoices):
+    UNIT_HEAD = "unit_head", _("head of the person's unit")
+    OWNER = "owner", _("system owner")
+    DEPT_HEAD = "dept_head", _("head of the IT department")
+
+
+DEFAULT_CHAIN = [ApprovalStep.UNIT_HEAD.value, ApprovalStep.OWNER.value]
+DEFAULT_PASSWORD_POLICY = {"length": 12, "classes": ["lower", "upper", "digit"]}
+
+
+def default_chain() -> list[str]:
+    return list(DEFAULT_CHAIN)
+
+
+def default_password_policy() -> dict:
+    return dict(DEFAULT_PASSWORD_POLICY)
+
+
+class System(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name_kk = models.CharField(_("name (Kazakh)"), max_length=200)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    description_kk = models.TextField(_("description (Kazakh)"), blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    owner = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_systems",
+    )
+    connector_kind = models.CharField(
+        _("connector"), max_length=16, choices=ConnectorKind.choices, default=ConnectorKind.MANUAL
+    )
+    # Connector settings: URIs, base DNs, attribute mapping. Never a secret: a secret is read
+    # from the environment variable named here under "secret_env".
+    connector_settings = models.JSONField(_("connector settings"), default=dict, blank=True)
+    approval_chain = models.JSONField(_("approval chain"), default=default_chain, blank=True)
+    login_pattern = models.CharField(
+        _("login pattern"),
+        max_length=100,
+        default="{first}.{last}",
+        help_text=_(
+            "Placeholders: {first}, {last}, {f} (first letter of the first name), "
+            "{student_number}, {id}."
+        ),
+    )
+    password_policy = models.JSONField(
+        _("password policy"), default=default_password_policy, blank=True
+    )
+    max_concurrency = models.PositiveSmallIntegerField(_("parallel operations"), default=4)
+    max_per_minute = models.PositiveIntegerField(
+        _("operations per minute"), default=0, help_text=_("0 means no limit.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("system")
+        verbose_name_plural = _("systems")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localised(self, "name")
+
+    @property
+    def description(self) -> str:
+        return _localised(self, "description")
+
+
+class SystemRole(models.Model):
+    system = models.ForeignKey(
+        System, verbose_name=_("system"), on_delete=models.CASCADE, related_name="roles"
+    )
+    code = models.SlugField(_("code"), max_length=64)
+    name_kk = models.CharField(_("name (Kazakh)"), max_length=200)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    # The group in the target that carries the role (an LDAP group cn, a SCIM group name).
+    target_group = models.CharField(_("group in the system"), max_length=200, blank=True)
+    requestable = models.BooleanField(_("may be requested"), default=True)
+    is_privileged = models.BooleanField(_("privileged"), default=False)
+
+    class Meta:
+        ordering = ["system", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "code"], name="access_role_code_per_system")
+        ]
+        verbose_name = _("system role")
+        verbose_name_plural = _("system roles")
+
+    def __str__(self) -> str:
+        return f"{self.system.code}: {self.name}"
+
+    @property
+    def name(self) -> str:
+        return _localised(self, "name")
+
+
+class AccountStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    ACTIVE = "active", _("active")
+    DISABLED = "disabled", _("disabled")
+    DELETED = "deleted", _("deleted")
+
+
+class Account(models.Model):
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    system = models.ForeignKey(
+        System, verbose_name=_("system"), on_delete=models.PROTECT, related_name="accounts"
+    )
+    login = models.CharField(_("login"), max_length=150)
+    external_id = models.CharField(_("external id"), max_length=255, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=AccountStatus.choices, default=AccountStatus.PENDING
+    )
+    last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["system", "login"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "login"], name="access_login_per_system")
+        ]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+
+    def __str__(self) -> str:
+        return f"{self.login} @ {self.system.code}"
+
+
+class LoginReservation(models.Model):
+    """A login once given in a system: kept forever, so no one else ever receives it."""
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="reserved_logins")
+    login = models.CharField(max_length=150)
+    person = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["system", "login"], name="access_login_reserved_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.login
+
+
+class GrantSource(models.TextChoices):
+    MANUAL = "manual", _("granted by hand")
+    REQUEST = "request", _("access request")
+    POLICY = "policy", _("policy")
+
+
+class Grant(models.Model):
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="grants"
+    )
+    role = models.ForeignKey(
+        SystemRole, verbose_name=_("role"), on_delete=models.PROTECT, related_name="grants"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    source = models.CharField(
+        _("source"), max_length=16, choices=GrantSource.choices, default=GrantSource.MANUAL
+    )
+    request = models.ForeignKey(
+        "AccessRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="grants"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "role"], name="access_one_grant_per_role")
+        ]
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
+
+    def __str__(self) -> str:
+        return f"{self.account} · {self.role.code}"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for approval")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class AccessRequest(models.Model):
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("for whom"),
+        on_delete=models.CASCADE,
+        related_name="access_requests",
+    )
+    role = models.ForeignKey(
+        SystemRole, verbose_name=_("role"), on_delete=models.PROTECT, related_name="requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"))
+    valid_until = models.DateField(_("needed until"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("access request")
+        verbose_name_plural = _("access requests")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.role}"
+
+
+class ApprovalStatus(models.TextChoices):
+    WAITING = "waiting", _("waiting for an earlier step")
+    PENDING = "pending", _("to decide")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    SKIPPED = "skipped", _("not needed")
+
+
+class Approval(models.Model):
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="approvals")
+    position = models.PositiveSmallIntegerField()
+    step = models.CharField(_("step"), max_length=16, choices=ApprovalStep.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.WAITING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["request", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "position"], name="access_approval_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}.{self.position} {self.step}"
+
+
+class OperationKind(models.TextChoices):
+    CREATE = "create", _("create account")
+    UPDATE = "update", _("update attributes")
+    SET_PASSWORD = "set_password", _("set password")
+    DISABLE = "disable", _("disable")
+    ENABLE = "enable", _("enable")
+    DELETE = "delete", _("delete")
+    ADD_TO_GROUP = "add_to_group", _("add to group")
+    REMOVE_FROM_GROUP = "remove_from_group", _("remove from group")
+
+
+class OperationStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed, will retry")
+    NEEDS_ATTENTION = "needs_attention", _("needs attention")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+OPEN_STATUSES = (OperationStatus.PENDING, OperationStatus.RUNNING, OperationStatus.FAILED)
+
+
+class Operation(models.Model):
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="operations"
+    )
+    system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="operations")
+    kind = models.CharField(_("kind"), max_length=24, choices=OperationKind.choices)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+    # The password a create/set_password operation carries, Fernet-encrypted; wiped when done.
+    secret = models.BinaryField(null=True, blank=True, editable=False)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=OperationStatus.choices,
+        default=OperationStatus.PENDING,
+        db_index=True,
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        verbose_name = _("operation")
+        verbose_name_plural = _("operations")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.account.login}"
+
+
+class CredentialDelivery(models.Model):
+    """A one-time link to an initial or reset password. Only the token's hash is stored; the
+    secret is encrypted and wiped at the first view or at expiry."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="deliveries")
+    token_hash = models.CharField(max_length=64, unique=True)
+    secret = models.BinaryField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(_("expires"))
+    viewed_at = models.DateTimeField(_("viewed"), null=True, blank=True)
+    wiped_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("credential delivery")
+        verbose_name_plural = _("credential deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.account} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def is_available(self) -> bool:
+        return self.secret is not None and self.expires_at > timezone.now()
