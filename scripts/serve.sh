@@ -33,7 +33,21 @@ stop() {
   kill "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
 }
-trap stop INT TERM EXIT
+# Ctrl-C reaches every process of the terminal's group at once: a second signal from here would
+# make the worker drop its current task, so give them a few seconds to stop by themselves first.
+on_interrupt() {
+  trap - INT
+  for _ in $(seq 100); do
+    local alive=0 pid
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  stop
+  exit 130
+}
+trap on_interrupt INT
+trap stop TERM EXIT
 
 # gunicorn, as in production (two worker processes); whitenoise serves the static files.
 .venv/bin/gunicorn tirek.wsgi --bind "$HOST:$PORT" --workers 2 --timeout 60 --log-level warning &
