@@ -31,14 +31,39 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "orgunits.view": ANY_SIGNED_IN,
     "people.edit": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
     "orgunits.edit": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
+    # Authoritative imports (HR, Platonus): upload, review, apply, edit sources
+    "imports.run": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
     # Audit log
     "audit.view": frozenset({R.DEPT_HEAD, R.AUDITOR}),
     # Reports and dashboards of the whole department
     "reports.view": frozenset({R.DEPT_HEAD, R.VICE_RECTOR, R.AUDITOR}),
     # Administration (Django admin is for superusers only)
     "admin.manage_roles": frozenset({R.DEPT_HEAD}),
+    # Cards and passes (tirek/cards): holders see their own through cards.view_own
+    "cards.view_own": ANY_SIGNED_IN,
+    "cards.view_all": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
+    "cards.view_unit": frozenset({R.UNIT_HEAD}),
+    "cards.manage": frozenset({R.DEPT_STAFF}),
+    "cards.figures": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.VICE_RECTOR}),
+    "cards.turnstile": frozenset({R.DEPT_STAFF}),
+    # Accounts and access (tirek/access): catalogue, accounts, requests, operations
+    "access.catalogue_view": ANY_SIGNED_IN,
+    "access.catalogue_edit": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
+    "access.view_all": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
+    "access.manage": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
+    "access.request": ANY_SIGNED_IN,  # for oneself; unit heads for their people (scoped)
+    "access.approve": ANY_SIGNED_IN,  # only the steps that are one's own (scoped)
+    "access.credentials": ANY_SIGNED_IN,  # only one's own one-time links
     # Background jobs
     "jobs.view": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
+    # Service desk
+    "servicedesk.submit": ANY_SIGNED_IN,
+    "servicedesk.request_publication": frozenset(
+        {R.UNIT_HEAD, R.DEPT_HEAD, R.DEPT_STAFF, R.VICE_RECTOR}
+    ),
+    "servicedesk.work_queue": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
+    "servicedesk.view_all": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
+    "servicedesk.figures": frozenset({R.DEPT_HEAD, R.VICE_RECTOR, R.AUDITOR}),
 }
 
 

@@ -326,3 +326,8 @@ class Affiliation(models.Model):
             errors["rate"] = _("The rate must be more than 0 and at most 2.")
         if errors:
             raise ValidationError(errors)
+
+
+# Models that live in their own modules, imported here so that Django and migrations see them.
+from tirek.people.events import LifecycleEvent  # noqa: E402, F401
+from tirek.people.imports.models import ImportRun, ImportSource  # noqa: E402, F401
