@@ -347,6 +347,8 @@ class Operation(models.Model):
         db_index=True,
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Times the target was unreachable: they back off too but do not use up the attempts.
+    waits = models.PositiveIntegerField(_("waits for the target"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=64, blank=True)

@@ -1,0 +1,312 @@
+"""Carrying out the outbox: claim due operations, run them through the connector, record.
+
+Claiming is one conditional UPDATE (as core/jobs.py claims periodic runs): rows move from
+pending to running under a claim label only if they are still due, so two workers never run the
+same operation. A claim is a lease: a worker killed mid-operation leaves its rows running until
+the lease ends, and then the next pass claims them again; the connectors are idempotent, so the
+retried operation completes once.
+
+Order: an operation waits while an earlier one of the same account is still open (a group
+membership never runs before the account exists). Failures back off exponentially
+(BACKOFF_BASE·2^(n-1), at most BACKOFF_CAP); after MAX_ATTEMPTS, or at once for a permanent
+error, the operation goes to the needs-attention list. A target that is down does not use up
+attempts: its operations stay pending (with backoff) until it answers again.
+
+Limits per system: `max_concurrency` workers at once, `max_per_minute` operations a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from tirek.access import credentials
+from tirek.access.models import (
+    Account,
+    AccountStatus,
+    Operation,
+    OperationKind,
+    OperationStatus,
+    System,
+)
+from tirek.connectors import AccountData, PermanentError, TargetUnavailable, for_kind
+from tirek.core.audit import record
+from tirek.core.models import AuditAction
+
+logger = logging.getLogger("tirek.access.operations")
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=15)
+BACKOFF_CAP = timedelta(hours=1)
+WAIT_CAP = timedelta(minutes=2)
+BATCH = 200
+BLOCKING = (
+    OperationStatus.PENDING,
+    OperationStatus.RUNNING,
+    OperationStatus.FAILED,
+    OperationStatus.NEEDS_ATTENTION,
+)
+
+
+def backoff(n: int, cap: timedelta = BACKOFF_CAP) -> timedelta:
+    delay = BACKOFF_BASE * (2 ** max(n - 1, 0))
+    delay = min(delay, cap)
+    return delay * random.uniform(0.8, 1.0)
+
+
+def account_data(account: Account) -> AccountData:
+    person = account.person
+    if person is None:
+        return AccountData(login=account.login, external_id=account.external_id)
+    from tirek.people.translit import to_latin
+
+    given = person.first_name_latin or to_latin(person.first_name)
+    family = person.last_name_latin or to_latin(person.last_name)
+    return AccountData(
+        login=account.login,
+        given_name=given,
+        family_name=family,
+        display_name=f"{given} {family}".strip(),
+        email=person.email,
+        person_key=f"tirek-{person.pk}",
+        active=account.status != AccountStatus.DISABLED,
+        external_id=account.external_id,
+    )
+
+
+def _due(now) -> Q:
+    return Q(
+        status__in=[OperationStatus.PENDING, OperationStatus.FAILED], next_attempt_at__lte=now
+    ) | Q(status=OperationStatus.RUNNING, lease_expires_at__lte=now)
+
+
+def claim(worker: str = "", limit: int = BATCH, now=None) -> list[Operation]:
+    """Claim up to `limit` due operations for this caller; returns the ones it won."""
+    now = now or timezone.now()
+    label = f"{worker or 'worker'}:{uuid.uuid4().hex[:8]}"[:64]
+    earlier_open = Operation.objects.filter(
+        account_id=OuterRef("account_id"), id__lt=OuterRef("id"), status__in=BLOCKING
+    )
+    with transaction.atomic():
+        candidates = list(
+            Operation.objects.filter(_due(now), system__is_active=True)
+            .exclude(Exists(earlier_open))
+            .order_by("id")
+            .values_list("id", "system_id")[: limit * 2]
+        )
+        if not candidates:
+            return []
+        allowed = _within_limits(candidates, now, limit)
+        if not allowed:
+            return []
+        Operation.objects.filter(_due(now), pk__in=allowed).update(
+            status=OperationStatus.RUNNING,
+            claimed_by=label,
+            lease_expires_at=now + LEASE,
+            attempts=F("attempts") + 1,
+        )
+    return list(
+        Operation.objects.filter(pk__in=allowed, claimed_by=label, status=OperationStatus.RUNNING)
+        .select_related("account__person", "system")
+        .order_by("id")
+    )
+
+
+def _within_limits(candidates: list[tuple[int, int]], now, limit: int) -> list[int]:
+    systems = {s.pk: s for s in System.objects.filter(pk__in={c[1] for c in candidates})}
+    busy = {}
+    for system_id in systems:
+        busy[system_id] = (
+            Operation.objects.filter(
+                system_id=system_id, status=OperationStatus.RUNNING, lease_expires_at__gt=now
+            )
+            .values("claimed_by")
+            .distinct()
+            .count()
+        )
+    budget = {}
+    for system_id, system in systems.items():
+        if busy[system_id] >= system.max_concurrency:
+            budget[system_id] = 0
+        elif system.max_per_minute:
+            recent = Operation.objects.filter(
+                system_id=system_id, finished_at__gte=now - timedelta(minutes=1)
+            ).count()
+            budget[system_id] = max(system.max_per_minute - recent, 0)
+        else:
+            budget[system_id] = limit
+    chosen = []
+    for op_id, system_id in candidates:
+        if budget[system_id] > 0 and len(chosen) < limit:
+            chosen.append(op_id)
+            budget[system_id] -= 1
+    return chosen
+
+
+def execute(op: Operation, connector) -> dict:
+    """Run one operation against the target; return the account fields to save."""
+    account = op.account
+    data = account_data(account)
+    kind = op.kind
+    if kind == OperationKind.CREATE:
+        password = credentials.decrypt(op.secret) if op.secret else None
+        external_id = connector.create(data, password)
+        changes = {"external_id": external_id or account.external_id}
+        if account.status == AccountStatus.PENDING:
+            changes["status"] = AccountStatus.ACTIVE
+        return changes
+    if kind == OperationKind.UPDATE:
+        connector.update(data)
+    elif kind == OperationKind.SET_PASSWORD:
+        if not op.secret:
+            raise PermanentError("the password was wiped before it was set; reset it again")
+        connector.set_password(data, credentials.decrypt(op.secret))
+    elif kind == OperationKind.DISABLE:
+        connector.disable(data)
+    elif kind == OperationKind.ENABLE:
+        connector.enable(data)
+    elif kind == OperationKind.DELETE:
+        connector.delete(data)
+    elif kind == OperationKind.ADD_TO_GROUP:
+        connector.add_to_group(data, op.payload["group"])
+    elif kind == OperationKind.REMOVE_FROM_GROUP:
+        connector.remove_from_group(data, op.payload["group"])
+    else:
+        raise PermanentError(f"unknown operation kind {kind!r}")
+    return {}
+
+
+@dataclass
+class Outcome:
+    done: list[int] = field(default_factory=list)
+    retry: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
+    attention: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.done) + len(self.retry) + len(self.waiting) + len(self.attention)
+
+
+def run_batch(ops: list[Operation], connectors: dict) -> Outcome:
+    """Execute claimed operations in order and record every outcome in one transaction."""
+    outcome = Outcome()
+    results = []  # (op, status, error, account changes)
+    down: set[int] = set()  # systems found unreachable in this batch
+    stopped: set[int] = set()  # accounts whose earlier operation did not complete
+    for op in ops:
+        if op.system_id in down:
+            stopped.add(op.account_id)
+            results.append((op, "unavailable", "", {}))
+            continue
+        if op.account_id in stopped:
+            results.append((op, "waiting", "", {}))
+            continue
+        try:
+            connector = connectors.get(op.system_id)
+            if connector is None:
+                connector = connectors[op.system_id] = for_kind(
+                    op.system.connector_kind, op.system.connector_settings
+                )
+            changes = execute(op, connector)
+            results.append((op, OperationStatus.DONE, "", changes))
+        except TargetUnavailable as exc:
+            down.add(op.system_id)
+            stopped.add(op.account_id)
+            results.append((op, "unavailable", str(exc), {}))
+        except PermanentError as exc:
+            stopped.add(op.account_id)
+            results.append((op, OperationStatus.NEEDS_ATTENTION, str(exc), {}))
+        except Exception as exc:  # a connector error or a bug: retry with backoff
+            logger.warning("Operation %s failed: %s", op.pk, exc, exc_info=True)
+            stopped.add(op.account_id)
+            status = (
+                OperationStatus.NEEDS_ATTENTION
+                if op.attempts >= MAX_ATTEMPTS
+                else OperationStatus.FAILED
+            )
+            results.append((op, status, f"{type(exc).__name__}: {exc}", {}))
+    _record(results, outcome)
+    return outcome
+
+
+def _record(results, outcome: Outcome) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        for op, status, error, changes in results:
+            # Only the holder of the claim writes the result (a lease taken over is not ours).
+            mine = Operation.objects.filter(pk=op.pk, claimed_by=op.claimed_by)
+            if status == OperationStatus.DONE:
+                mine.update(
+                    status=status, secret=None, finished_at=now, last_error="",
+                    lease_expires_at=None,
+                )  # fmt: skip
+                Account.objects.filter(pk=op.account_id).update(
+                    last_synced_at=now, updated_at=now, **changes
+                )
+                outcome.done.append(op.pk)
+            elif status in ("waiting", "unavailable"):
+                # Not the operation's fault: give the attempt back and wait for the target.
+                waits = op.waits + (1 if status == "unavailable" else 0)
+                mine.update(
+                    status=OperationStatus.PENDING,
+                    attempts=F("attempts") - 1,
+                    waits=waits,
+                    next_attempt_at=now + (backoff(waits, WAIT_CAP) if waits else timedelta()),
+                    last_error=error or F("last_error"),
+                    lease_expires_at=None,
+                )
+                outcome.waiting.append(op.pk)
+            elif status == OperationStatus.NEEDS_ATTENTION:
+                mine.update(status=status, last_error=error, lease_expires_at=None)
+                outcome.attention.append(op.pk)
+            else:
+                mine.update(
+                    status=status,
+                    last_error=error,
+                    next_attempt_at=now + backoff(op.attempts),
+                    lease_expires_at=None,
+                )
+                outcome.retry.append(op.pk)
+        if outcome.done or outcome.attention or outcome.retry:
+            record(
+                AuditAction.UPDATE,
+                object_type="access.operation",
+                object_id="batch",
+                object_repr=f"{len(outcome.done)} operations carried out",
+                extra={
+                    "done": outcome.done,
+                    "retry": outcome.retry,
+                    "needs_attention": outcome.attention,
+                },
+            )
+
+
+def run_due(worker: str = "", *, time_budget: float = 50.0, batch: int = BATCH) -> Outcome:
+    """Claim and run due operations until none is left or `time_budget` seconds have passed."""
+    total = Outcome()
+    connectors: dict = {}
+    deadline = time.monotonic() + time_budget
+    try:
+        while time.monotonic() < deadline:
+            ops = claim(worker, limit=batch)
+            if not ops:
+                break
+            result = run_batch(ops, connectors)
+            for name in ("done", "retry", "waiting", "attention"):
+                getattr(total, name).extend(getattr(result, name))
+            if not result.done and not result.attention and not result.retry:
+                break  # everything left is waiting for a target
+    finally:
+        for connector in connectors.values():
+            connector.close()
+    return total

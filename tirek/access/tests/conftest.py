@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tirek.access.models import System, SystemRole
+from tirek.people import services as people
+
+_n = itertools.count(1)
+
+
+@pytest.fixture
+def ldap_system(db, running_slapd, monkeypatch):
+    """A System whose connector points at the test slapd (bind password from the env)."""
+    monkeypatch.setenv("TIREK_TEST_LDAP_PW", running_slapd.admin_password)
+    code = f"ldaptest{next(_n)}"
+    system = System.objects.create(
+        code=code,
+        name_kk=code,
+        connector_kind="ldap",
+        connector_settings={
+            "uri": running_slapd.uri,
+            "bind_dn": running_slapd.admin_dn,
+            "secret_env": "TIREK_TEST_LDAP_PW",
+            "base_dn": running_slapd.people_dn,
+            "groups_dn": running_slapd.groups_dn,
+        },
+        login_pattern="{first}.{last}",
+    )
+    SystemRole.objects.create(
+        system=system, code="staff", name_kk="staff", target_group=f"{code}-staff"
+    )
+    return system
+
+
+def make_person(last: str, first: str, **kw):
+    return people.create_person(None, last_name=last, first_name=first, **kw)
