@@ -34,5 +34,15 @@ def ldap_system(db, running_slapd, monkeypatch):
     return system
 
 
+@pytest.fixture
+def catalogue(db):
+    """The systems of the data migration, loaded again if a transactional test flushed them."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("tirek.access.migrations.0002_catalogue").load(apps, None)
+
+
 def make_person(last: str, first: str, **kw):
     return people.create_person(None, last_name=last, first_name=first, **kw)

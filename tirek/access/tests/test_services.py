@@ -26,7 +26,7 @@ from tirek.access.permissions import decidable_approvals, visible_accounts
 from tirek.access.tests.conftest import make_person
 from tirek.core.models import AuditEvent
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.usefixtures("catalogue")
 
 
 def test_catalogue_is_loaded_with_roles():

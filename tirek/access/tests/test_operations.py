@@ -1,0 +1,181 @@
+"""The outbox carried out against a real slapd: idempotence, backoff, faults."""
+
+from __future__ import annotations
+
+import ldap
+import pytest
+from django.utils import timezone
+
+from tirek.access import operations, services
+from tirek.access.models import (
+    Account,
+    AccountStatus,
+    CredentialDelivery,
+    Operation,
+    OperationKind,
+    OperationStatus,
+    SystemRole,
+)
+from tirek.access.tests.conftest import make_person
+from tirek.connectors.ldap import LDAPConnector
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def _make_due():
+    Operation.objects.exclude(status__in=["done", "cancelled"]).update(
+        next_attempt_at=timezone.now()
+    )
+
+
+def entries(slapd, login: str) -> int:
+    conn = slapd.connect()
+    try:
+        return len(conn.search_s(slapd.people_dn, ldap.SCOPE_ONELEVEL, f"(uid={login})", ["uid"]))
+    finally:
+        conn.unbind_s()
+
+
+def test_grant_is_provisioned_and_the_one_time_password_works(ldap_system, running_slapd):
+    person = make_person("Сейітов", "Нұрлан", email="n.seitov@ksu.edu.kz")
+    person.user = None
+    role = SystemRole.objects.get(system=ldap_system)
+    grant = services.grant_role(None, person, role, reason="new staff")
+    outcome = operations.run_due("test")
+    assert len(outcome.done) == 2 and not outcome.attention
+    account = Account.objects.get(pk=grant.account_id)
+    assert account.status == AccountStatus.ACTIVE and account.last_synced_at
+    assert account.external_id == running_slapd.user_dn(account.login)
+    assert Operation.objects.get(account=account, kind=OperationKind.CREATE).secret is None
+    # The one-time secret is the password that now opens the directory.
+    from tirek.access import credentials
+
+    secret = credentials.decrypt(CredentialDelivery.objects.get(account=account).secret)
+    running_slapd.connect(account.external_id, secret).unbind_s()
+    conn = LDAPConnector(ldap_system.connector_settings)
+    assert conn.groups_of(operations.account_data(account)) == [role.target_group]
+    # Re-running a done operation changes nothing.
+    Operation.objects.filter(account=account).update(status=OperationStatus.PENDING)
+    assert len(operations.run_due("again").done) == 2
+    assert entries(running_slapd, account.login) == 1
+    conn.close()
+
+
+def test_order_is_kept_per_account_and_failures_back_off(ldap_system, running_slapd, monkeypatch):
+    person = make_person("Петров", "Сергей")
+    account, _ = services.create_account(None, person, ldap_system)
+    services.enqueue(account, OperationKind.ADD_TO_GROUP, payload={"group": "g-order"})
+    calls = {"n": 0}
+    real = LDAPConnector.create
+
+    def flaky(self, data, password):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ldap.OTHER({"desc": "transient"})
+        return real(self, data, password)
+
+    monkeypatch.setattr(LDAPConnector, "create", flaky)
+    outcome = operations.run_due("t")
+    create = Operation.objects.get(account=account, kind="create")
+    group = Operation.objects.get(account=account, kind="add_to_group")
+    assert create.status == OperationStatus.FAILED and "transient" in create.last_error
+    assert create.next_attempt_at > timezone.now()  # backing off
+    assert group.status == OperationStatus.PENDING  # never ran before the account exists
+    assert outcome.retry == [create.pk]
+    _make_due()
+    operations.run_due("t")
+    assert set(Operation.objects.filter(account=account).values_list("status", flat=True)) == {
+        "done"
+    }
+
+
+def test_needs_attention_after_the_budget_then_retry(ldap_system, monkeypatch):
+    account, _ = services.create_account(None, make_person("Ахметов", "Қанат"), ldap_system)
+
+    def boom(*args):
+        raise ldap.OTHER({"desc": "boom"})
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LDAPConnector, "create", boom)
+        for _ in range(operations.MAX_ATTEMPTS):
+            _make_due()
+            operations.run_due("t")
+    op = Operation.objects.get(account=account)
+    assert op.status == OperationStatus.NEEDS_ATTENTION and op.attempts == operations.MAX_ATTEMPTS
+    assert "boom" in op.last_error
+    services.retry_operation(None, op)
+    operations.run_due("t")
+    assert Operation.objects.get(pk=op.pk).status == OperationStatus.DONE
+
+
+def test_slapd_stopped_mid_batch_then_restarted_creates_each_account_once(
+    ldap_system, running_slapd, monkeypatch
+):
+    people = [make_person("Студент", f"Номер{i}", platonus_id=f"S{i:05d}") for i in range(200)]
+    ldap_system.login_pattern = "s{student_number}"
+    ldap_system.save()
+    accounts = services.onboard(None, ldap_system, people)
+    assert len(accounts) == 200
+    real = LDAPConnector.create
+    seen = {"n": 0}
+
+    def stop_midway(self, data, password):
+        seen["n"] += 1
+        if seen["n"] == 80:
+            running_slapd.stop()  # the directory goes away in the middle of the batch
+        return real(self, data, password)
+
+    monkeypatch.setattr(LDAPConnector, "create", stop_midway)
+    first = operations.run_due("t", batch=50)
+    assert 0 < len(first.done) < 200
+    assert Operation.objects.filter(status="pending").count() == 200 - len(first.done)
+    assert not Operation.objects.filter(status__in=["needs_attention", "failed"]).exists()
+    # Still down: nothing is lost, nothing uses up its attempts.
+    _make_due()
+    operations.run_due("t", batch=50)
+    assert Operation.objects.filter(status="pending", attempts=0).count() == 200 - len(first.done)
+    running_slapd.start()
+    _make_due()
+    operations.run_due("t", batch=50)
+    assert Operation.objects.filter(status="done").count() == 200
+    for account in Account.objects.filter(system=ldap_system):
+        assert entries(running_slapd, account.login) == 1
+        assert account.status == AccountStatus.ACTIVE
+
+
+def test_worker_killed_mid_operation_is_retried_and_completes_once(ldap_system, running_slapd):
+    account, _ = services.create_account(None, make_person("Смирнов", "Андрей"), ldap_system)
+    (op,) = operations.claim("doomed")
+    # The worker reached the directory, then died before recording anything.
+    LDAPConnector(ldap_system.connector_settings).create(operations.account_data(account), None)
+    assert Operation.objects.get(pk=op.pk).status == OperationStatus.RUNNING
+    assert operations.claim("other") == []  # the lease still holds
+    Operation.objects.filter(pk=op.pk).update(lease_expires_at=timezone.now())
+    outcome = operations.run_due("survivor")
+    assert outcome.done == [op.pk]
+    assert Operation.objects.get(pk=op.pk).attempts == 2
+    assert entries(running_slapd, account.login) == 1
+    # The dead worker's late write is not taken: the claim is no longer its.
+    operations._record([(op, OperationStatus.NEEDS_ATTENTION, "late", {})], operations.Outcome())
+    assert Operation.objects.get(pk=op.pk).status == OperationStatus.DONE
+
+
+def test_concurrency_limit_holds_back_a_second_worker(ldap_system):
+    ldap_system.max_concurrency = 1
+    ldap_system.save()
+    for i in range(3):
+        services.create_account(None, make_person("Тест", f"Лимит{i}"), ldap_system)
+    first = operations.claim("a", limit=1)
+    assert len(first) == 1
+    assert operations.claim("b") == []
+
+
+def test_manual_system_goes_to_needs_attention(catalogue):
+    from tirek.access.models import System
+
+    account, _ = services.create_account(
+        None, make_person("Қолмен", "Жүйе"), System.objects.get(code="perco")
+    )
+    operations.run_due("t")
+    op = Operation.objects.get(account=account)
+    assert op.status == OperationStatus.NEEDS_ATTENTION and "by hand" in op.last_error
