@@ -30,15 +30,3 @@ class SessionAuthentication2FAScheme(SessionScheme):
 
     target_class = SessionAuthentication2FA
 
-
-try:
-    from drf_spectacular.authentication import SessionScheme
-except ImportError:  # pragma: no cover - drf-spectacular is a dependency
-    SessionScheme = None
-
-if SessionScheme is not None:
-
-    class SessionAuthentication2FAScheme(SessionScheme):
-        """Documents our session authentication as the ordinary cookie scheme."""
-
-        target_class = "tirek.core.api.SessionAuthentication2FA"
