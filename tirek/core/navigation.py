@@ -21,6 +21,7 @@ NAV: list[NavItem] = [
     NavItem(_("Home"), "core:home", ("people.view_self",)),
     NavItem(_("People"), "people:person_list", ("people.view_all", "people.view_unit")),
     NavItem(_("Units"), "people:unit_list", ("orgunits.view",)),
+    NavItem(_("Imports"), "people:import_list", ("imports.run",)),
     NavItem(_("Audit log"), "core:audit_list", ("audit.view",)),
 ]
 

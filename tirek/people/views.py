@@ -121,8 +121,42 @@ def person_detail(request, pk: int):
         "pd_masked": not own,
         "can_reveal": not own and can_view_personal_data(request.user, person),
         "can_edit": can(request.user, "people.edit"),
+        "lifecycle_events": lifecycle_history(person),
+        "can_see_imports": can(request.user, "imports.run"),
     }
     return render(request, "people/person_detail.html", context)
+
+
+def lifecycle_history(person: Person, limit: int = 50) -> list[dict]:
+    """The person's joiner/mover/leaver events, newest first, with readable before/after."""
+    from tirek.people.imports.mapping import TARGETS
+
+    labels = {t.name: t.label for t in TARGETS} | {"kind": _("kind"), "external_id": _("id")}
+    events = list(person.lifecycle_events.select_related("run__source")[:limit])
+    unit_ids = {
+        v
+        for e in events
+        for side in (e.before, e.after)
+        for k, v in side.items()
+        if k == "unit" and v
+    }
+    units = {u.pk: u.name for u in OrgUnit.objects.filter(pk__in=unit_ids)}
+
+    def show(key, value):
+        if key == "unit" and value:
+            return units.get(value, value)
+        return "—" if value in (None, "") else value
+
+    return [
+        {
+            "event": e,
+            "changes": [
+                (labels.get(k, k), show(k, e.before.get(k)), show(k, e.after.get(k)))
+                for k in sorted(set(e.before) | set(e.after))
+            ],
+        }
+        for e in events
+    ]
 
 
 @capability_required("people.view_personal_data")

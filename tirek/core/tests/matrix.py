@@ -162,6 +162,35 @@ def audit_event(world, role) -> dict:
     return {"pk": world.audit_event.pk}
 
 
+def _import_source():
+    from tirek.people.imports.models import ImportSource
+
+    source, _ = ImportSource.objects.get_or_create(
+        code="matrix",
+        defaults={
+            "name": "Matrix feed",
+            "origin": "platonus",
+            "affiliation_kind": "student",
+            "mapping": {"iin": "IIN", "last_name": "L", "first_name": "F", "unit": "U"},
+        },
+    )
+    return source
+
+
+def import_source(world, role) -> dict:
+    """An import source (made on first use, inside the test's savepoint)."""
+    return {"pk": _import_source().pk}
+
+
+def import_run(world, role) -> dict:
+    """A dry-run import of a file with a header and no rows (applying it changes nothing)."""
+    from tirek.people.imports import services
+
+    source = _import_source()
+    run = source.runs.first() or services.upload(None, source, b"IIN;L;F;U\r\n", filename="m.csv")
+    return {"pk": run.pk}
+
+
 # URL patterns that are not Tirek's own and are checked elsewhere, with the reason.
 EXCLUDED_NAMESPACES = {
     # Django admin: superusers only. Its dozens of generated URLs are covered by
@@ -303,6 +332,23 @@ CASES: list[Case] = [
         args=unit_inst_a,
         data={"name_kk": ""},
     ),
+    # --- imports (HR, Platonus): department head and staff -----------------------------------
+    Case("people:import_list", only(*PEOPLE_EDITORS)),
+    Case("people:import_upload", only(*PEOPLE_EDITORS)),
+    # No file: the form comes back with an error, nothing is written.
+    Case("people:import_upload", only(*PEOPLE_EDITORS), method="POST", data={}),
+    Case("people:import_run", only(*PEOPLE_EDITORS), args=import_run),
+    Case("people:import_run_export", only(*PEOPLE_EDITORS), args=import_run),
+    Case("people:import_apply", only(*PEOPLE_EDITORS, allowed=redirect()), args=import_run),
+    Case(
+        "people:import_apply",
+        only(*PEOPLE_EDITORS, allowed=redirect()),
+        method="POST",
+        args=import_run,
+    ),
+    Case("people:import_source_create", only(*PEOPLE_EDITORS)),
+    Case("people:import_source_create", only(*PEOPLE_EDITORS), method="POST", data={"code": ""}),
+    Case("people:import_source_edit", only(*PEOPLE_EDITORS), args=import_source),
     # --- API (read-only) -----------------------------------------------------------------------
     Case("person-list", PEOPLE_LISTS),
     # Read-only: a write is refused, with 405 for those who may read and 403 for the rest.

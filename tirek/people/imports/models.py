@@ -100,7 +100,7 @@ class ImportSource(models.Model):
 
         errors = mapping_errors(self.mapping, self.key_field)
         if errors:
-            raise ValidationError({"mapping": errors})
+            raise ValidationError(errors)  # non-field: the form spreads it over many inputs
 
 
 class RunStatus(models.TextChoices):

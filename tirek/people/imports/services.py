@@ -333,3 +333,25 @@ def _aff_values(aff: Affiliation) -> dict:
 
 def people_events(person: Person) -> Iterable[LifecycleEvent]:
     return person.lifecycle_events.select_related("run__source").order_by("-created_at", "-id")
+
+
+@transaction.atomic
+def save_source(actor, source: ImportSource, **fields) -> ImportSource:
+    """Create or change an import source (its settings and column mapping)."""
+    from tirek.core.audit import snapshot
+
+    before = snapshot(source) if source.pk else None
+    for name, value in fields.items():
+        if name == "code" and source.pk:
+            continue
+        setattr(source, name, value)
+    source.full_clean()
+    source.save()
+    after = snapshot(source)
+    for key in ("created_at", "updated_at"):
+        after.pop(key, None)
+        if before:
+            before.pop(key, None)
+    action = AuditAction.UPDATE if before is not None else AuditAction.CREATE
+    record(action, source, before=before, after=after, actor=actor)
+    return source
