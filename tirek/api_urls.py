@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("tirek.people.api_urls")),
+    path("", include("tirek.servicedesk.api_urls")),
 ]

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "tirek.security",
     "tirek.people",
     "tirek.access",
+    "tirek.servicedesk",
 ]
 
 MIDDLEWARE = [

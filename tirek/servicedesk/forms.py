@@ -1,0 +1,369 @@
+"""Forms of the service desk. They validate input; saving goes through services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from tirek.servicedesk import attachments
+from tirek.servicedesk.models import Kind, Level, Service, Status
+
+
+def styled(form: forms.Form) -> None:
+    """Give every widget its Bootstrap class, so templates can render fields as they are."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+
+
+class StyledForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        styled(self)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field, each checked by content (attachments.check)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(
+                attrs={
+                    "accept": "image/*,application/pdf,"
+                    ".doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp"
+                }
+            ),
+        )
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        files = (
+            [single(d, initial) for d in data]
+            if isinstance(data, list | tuple)
+            else ([single(data, initial)] if data else [])
+        )
+        files = [f for f in files if f]
+        attachments.check_all(files)
+        return files
+
+
+def _services():
+    return Service.objects.filter(is_active=True)
+
+
+URGENCY_CHOICES = [
+    (Level.HIGH, _("I cannot work at all")),
+    (Level.MEDIUM, _("I can work, with difficulty")),
+    (Level.LOW, _("It can wait")),
+]
+
+REQUEST_TYPES = [
+    ("install", _("Install software")),
+    ("configure", _("Configure a system")),
+    ("account", _("Account or password help")),
+    ("access", _("Access to a system")),
+    ("consult", _("Consultation")),
+    ("training", _("Training")),
+    ("other", _("Other")),
+]
+
+
+class TicketForm(StyledForm):
+    kind = ""
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+    files = MultipleFileField(
+        label=_("Attachments"),
+        help_text=_("Screenshots, PDF or office documents; at most 10 MB each."),
+    )
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "subject": data["subject"],
+            "description": data.get("description", ""),
+            "files": data.get("files") or [],
+        }
+
+
+class IncidentForm(TicketForm):
+    kind = Kind.INCIDENT
+    service = forms.ModelChoiceField(label=_("System"), queryset=Service.objects.none())
+    since = forms.DateTimeField(
+        label=_("Since when"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    affected_people = forms.IntegerField(
+        label=_("How many people are affected"),
+        min_value=1,
+        max_value=100000,
+        required=False,
+        initial=1,
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("How urgent"), choices=URGENCY_CHOICES, coerce=int, initial=Level.MEDIUM
+    )
+    field_order = ["service", "subject", "description", "since", "affected_people", "urgency"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = _services()
+        self.fields["description"].label = _("What happened")
+        self.fields["description"].required = True
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        affected = data.get("affected_people") or 1
+        impact = Level.HIGH if affected >= 50 else Level.MEDIUM if affected >= 5 else Level.LOW
+        return {
+            **super().service_kwargs(),
+            "service": data["service"],
+            "since": data.get("since"),
+            "affected_people": affected,
+            "impact": impact,
+            "urgency": data["urgency"],
+        }
+
+
+class ServiceRequestForm(TicketForm):
+    kind = Kind.SERVICE_REQUEST
+    request_type = forms.ChoiceField(label=_("What do you need"), choices=REQUEST_TYPES)
+    service = forms.ModelChoiceField(
+        label=_("System"), queryset=Service.objects.none(), required=False
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("How urgent"), choices=URGENCY_CHOICES, coerce=int, initial=Level.LOW
+    )
+    field_order = ["request_type", "service", "subject", "description", "urgency"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = _services()
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            **super().service_kwargs(),
+            "service": data.get("service"),
+            "request_type": data["request_type"],
+            "impact": Level.LOW,
+            "urgency": data["urgency"],
+        }
+
+
+class QuestionForm(TicketForm):
+    kind = Kind.QUESTION
+    service = forms.ModelChoiceField(
+        label=_("About which system"), queryset=Service.objects.none(), required=False
+    )
+    field_order = ["service", "subject", "description"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = _services()
+        self.fields["description"].label = _("Your question")
+        self.fields["description"].required = True
+
+    def service_kwargs(self) -> dict:
+        return {
+            **super().service_kwargs(),
+            "service": self.cleaned_data.get("service"),
+            "impact": Level.LOW,
+            "urgency": Level.MEDIUM,
+        }
+
+
+class PublicationForm(TicketForm):
+    kind = Kind.PUBLICATION
+    target_site = forms.CharField(label=_("Site"), max_length=200, initial="ksu.edu.kz")
+    section = forms.CharField(label=_("Section"), max_length=200, required=False)
+    wanted_date = forms.DateField(
+        label=_("Wanted publication date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    title_kk = forms.CharField(label=_("Title (Kazakh)"), max_length=300, required=False)
+    text_kk = forms.CharField(
+        label=_("Text (Kazakh)"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
+    title_ru = forms.CharField(label=_("Title (Russian)"), max_length=300, required=False)
+    text_ru = forms.CharField(
+        label=_("Text (Russian)"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
+    title_en = forms.CharField(label=_("Title (English)"), max_length=300, required=False)
+    text_en = forms.CharField(
+        label=_("Text (English)"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
+    field_order = [
+        "subject",
+        "target_site",
+        "section",
+        "wanted_date",
+        "title_kk",
+        "text_kk",
+        "title_ru",
+        "text_ru",
+        "title_en",
+        "text_en",
+        "description",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["description"].label = _("Notes for the web team")
+        self.fields["files"].help_text = _("Documents and images to publish; at most 10 MB each.")
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(f"text_{lang}") for lang in ("kk", "ru", "en")):
+            raise forms.ValidationError(_("Give the text in at least one language."))
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        details = {
+            k: data.get(k)
+            for k in (
+                "target_site",
+                "section",
+                "wanted_date",
+                "title_kk",
+                "text_kk",
+                "title_ru",
+                "text_ru",
+                "title_en",
+                "text_en",
+            )
+        }
+        return {
+            **super().service_kwargs(),
+            "publication": details,
+            "service": Service.objects.filter(code="website").first(),
+            "impact": Level.LOW,
+            "urgency": Level.MEDIUM,
+        }
+
+
+FORMS = {
+    Kind.INCIDENT: IncidentForm,
+    Kind.SERVICE_REQUEST: ServiceRequestForm,
+    Kind.PUBLICATION: PublicationForm,
+    Kind.QUESTION: QuestionForm,
+}
+
+
+class CommentForm(StyledForm):
+    body = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 3}))
+    internal = forms.BooleanField(label=_("Internal note (staff only)"), required=False)
+    files = MultipleFileField(label=_("Attachments"))
+
+
+class TransitionForm(StyledForm):
+    to = forms.ChoiceField(choices=Status.choices)
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    published_url = forms.URLField(
+        label=_("Published at (URL)"), required=False, assume_scheme="https"
+    )
+    scheduled_for = forms.DateField(
+        label=_("Publish on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class RateForm(StyledForm):
+    rating = forms.TypedChoiceField(
+        label=_("Rating"), coerce=int, choices=[(i, str(i)) for i in range(5, 0, -1)]
+    )
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SlaFilter:
+    CHOICES = [
+        ("", _("any SLA state")),
+        ("ok", _("on time")),
+        ("warning", _("near the target")),
+        ("breached", _("target missed")),
+        ("paused", _("waiting for requester")),
+    ]
+
+
+def staff_users():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=["dept_staff", "dept_head"])
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+class QueueFilterForm(StyledForm):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Number, subject, text")}),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("any kind")), *Kind.choices]
+    )
+    service = forms.ModelChoiceField(
+        label=_("System"),
+        required=False,
+        queryset=Service.objects.all(),
+        empty_label=_("any system"),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("open")), ("all", _("all")), *Status.choices],
+    )
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    sla = forms.ChoiceField(label=_("SLA"), required=False, choices=SlaFilter.CHOICES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [
+            ("", _("anyone")),
+            ("me", _("me")),
+            ("none", _("nobody")),
+            *[(str(u.pk), u.get_full_name() or u.username) for u in staff_users()],
+        ]
+
+
+class BulkForm:
+    """The queue's bulk actions (the view reads the ticket ids from the checked rows)."""
+
+    ACTIONS = [
+        ("assign_me", _("Assign to me")),
+        ("assign_auto", _("Assign to the owning team (round robin)")),
+        ("in_progress", _("Mark in progress")),
+        ("resolve", _("Resolve")),
+        ("major", _("Declare a major incident for the selected")),
+    ]
+
+
+class PreferencesForm(StyledForm):
+    reply = forms.BooleanField(label=_("Replies to my tickets"), required=False)
+    status_change = forms.BooleanField(label=_("Status changes of my tickets"), required=False)
+    new_ticket = forms.BooleanField(
+        label=_("New tickets for me or my team (staff)"), required=False
+    )
+    sla_warning = forms.BooleanField(label=_("SLA warnings (staff)"), required=False)

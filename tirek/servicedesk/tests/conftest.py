@@ -1,0 +1,23 @@
+import pytest
+
+from tirek.servicedesk.models import Service, Team
+
+
+@pytest.fixture
+def platonus(db) -> Service:
+    return Service.objects.get(code="platonus")
+
+
+@pytest.fixture
+def team(personas, platonus) -> Team:
+    """A Platonus team of the head and the staff member (round robin between them)."""
+    team = Team.objects.create(name="Platonus")
+    team.members.add(personas["dept_head"], personas["dept_staff"])
+    team.services.add(platonus)
+    return team
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LANGUAGE_CODE = "en"
