@@ -28,6 +28,17 @@ from tirek.core import jobs
 logger = logging.getLogger("tirek.worker")
 
 
+def release_stale_connections() -> None:
+    """Drop broken or expired connections between tasks, as Django does between requests.
+
+    Not inside an atomic block: there the connection belongs to whoever opened the block (a
+    test's transaction, or a caller running the worker in-process), and closing it would
+    break them.
+    """
+    if not any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+        close_old_connections()
+
+
 class Command(BaseCommand):
     help = "Run queued background tasks and periodic jobs."
 
@@ -170,7 +181,7 @@ class Command(BaseCommand):
         self.install_signals()
         next_pass = 0.0
         while not self.stopping:
-            close_old_connections()
+            release_stale_connections()
             if self.scheduler and time.monotonic() >= next_pass:
                 self.schedule()
                 next_pass = time.monotonic() + self.tick
@@ -243,7 +254,7 @@ class Command(BaseCommand):
             return
         self.install_signals()
         while not self.stopping:
-            close_old_connections()
+            release_stale_connections()
             self.schedule()
             if self.once:
                 break
