@@ -14,11 +14,14 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _cheap_argon2():
-    """Argon2 with test-sized costs: same algorithm and hash format, far less time and memory."""
+def _test_speedups():
+    """Argon2 with test-sized costs (same algorithm and hash format, far less time and memory),
+    and WhiteNoise looking files up on request instead of indexing every static file again for
+    each test client."""
     from django.conf import settings
     from django.contrib.auth import hashers
 
+    settings.WHITENOISE_AUTOREFRESH = True
     settings.PASSWORD_HASHERS = ["tirek.testing.hashers.FastArgon2PasswordHasher"]
     hashers.get_hashers.cache_clear()
     hashers.get_hashers_by_algorithm.cache_clear()
