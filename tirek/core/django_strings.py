@@ -8,7 +8,7 @@ msgids in tirek/locale completes the Kazakh interface. Nothing imports this modu
 is copied exactly from Django's English source (django 5.2), or it would never match.
 """
 
-# ruff: noqa: E501, RUF001, RUF003
+# ruff: noqa: E501
 
 from django.utils.translation import gettext_noop, ngettext_lazy, npgettext_lazy, pgettext_lazy
 
