@@ -22,6 +22,9 @@ NAV: list[NavItem] = [
     NavItem(_("People"), "people:person_list", ("people.view_all", "people.view_unit")),
     NavItem(_("Units"), "people:unit_list", ("orgunits.view",)),
     NavItem(_("Imports"), "people:import_list", ("imports.run",)),
+    NavItem(_("Service desk"), "servicedesk:portal", ("servicedesk.submit",)),
+    NavItem(_("Queue"), "servicedesk:queue", ("servicedesk.work_queue",)),
+    NavItem(_("Figures"), "servicedesk:figures", ("servicedesk.figures",)),
     NavItem(_("Audit log"), "core:audit_list", ("audit.view",)),
 ]
 

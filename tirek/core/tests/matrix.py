@@ -385,6 +385,200 @@ CASES: list[Case] = [
 ]
 
 
+# --- service desk ---------------------------------------------------------------------------
+# A ticket is seen by its requester, by a head of the requester's unit, and by those who see
+# every ticket (staff, head, auditors); anyone else gets a 404. Only staff work the queue; the
+# requester moves their own ticket only where its workflow lets them (confirm, resubmit, close).
+
+
+def _ticket_of(world, role_of_requester: str, with_file: bool = False):
+    """A failure report about Platonus filed by a persona (made per request, in its savepoint)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tirek.servicedesk import services as sd
+    from tirek.servicedesk.models import Service
+
+    files = []
+    if with_file:
+        from tirek.core.tests.test_permission_matrix import PNG_1x1
+
+        files = [SimpleUploadedFile("screen.png", PNG_1x1, "image/png")]
+    return sd.submit(
+        world.personas[role_of_requester],
+        kind="incident",
+        subject="Platonus does not open",
+        description="Since this morning",
+        service=Service.objects.get(code="platonus"),
+        files=files,
+    )
+
+
+def ticket_in_unit(world, role) -> dict:
+    """Filed by the employee of Institute A (the unit head's institute)."""
+    return {"pk": _ticket_of(world, "employee").pk}
+
+
+def ticket_other_unit(world, role) -> dict:
+    """Filed by the outsider of Institute B."""
+    return {"pk": _ticket_of(world, "outsider").pk}
+
+
+def attachment_in_unit(world, role) -> dict:
+    return {"pk": _ticket_of(world, "employee", with_file=True).attachments.get().pk}
+
+
+SD_WORKERS = ("dept_head", "dept_staff")  # servicedesk.work_queue
+SD_FIGURES = ("dept_head", "vice_rector", "auditor")  # servicedesk.figures
+SD_PUBLISHERS = ("unit_head", "dept_head", "dept_staff", "vice_rector")
+SD_SEES_IN_UNIT = expect(HIDDEN, **dict.fromkeys((*STAFF_WIDE, "unit_head", "employee"), OK))
+SD_SEES_OTHER_UNIT = expect(HIDDEN, **dict.fromkeys((*STAFF_WIDE, "outsider"), OK))
+# Writing on a ticket one sees: staff, the requester and the unit head; auditors only read.
+SD_REPLY_IN_UNIT = expect(
+    HIDDEN,
+    auditor=DENIED,
+    **dict.fromkeys((*SD_WORKERS, "unit_head", "employee"), redirect()),
+)
+
+CASES += [
+    Case("servicedesk:portal", SIGNED_IN),
+    Case("servicedesk:status", PUBLIC),
+    Case("servicedesk:status", expect(NOT_ALLOWED, anonymous=NOT_ALLOWED), method="POST"),
+    Case("servicedesk:submit", SIGNED_IN, label="incident", args=lambda w, r: {"kind": "incident"}),
+    # An empty form comes back with its errors; nothing is filed.
+    Case(
+        "servicedesk:submit",
+        SIGNED_IN,
+        label="incident",
+        method="POST",
+        args=lambda w, r: {"kind": "incident"},
+        data={"subject": ""},
+    ),
+    Case(
+        "servicedesk:submit",
+        only(*SD_PUBLISHERS),
+        label="publication",
+        args=lambda w, r: {"kind": "publication"},
+    ),
+    Case("servicedesk:submit", expect(HIDDEN), label="unknown", args=lambda w, r: {"kind": "x"}),
+    Case("servicedesk:ticket_detail", SD_SEES_IN_UNIT, label="in_unit", args=ticket_in_unit),
+    Case(
+        "servicedesk:ticket_detail", SD_SEES_OTHER_UNIT, label="other_unit", args=ticket_other_unit
+    ),
+    Case("servicedesk:attachment", SD_SEES_IN_UNIT, label="in_unit", args=attachment_in_unit),
+    Case(
+        "servicedesk:comment",
+        SD_REPLY_IN_UNIT,
+        label="in_unit",
+        method="POST",
+        args=ticket_in_unit,
+        data={"body": "Any news?"},
+    ),
+    Case(
+        "servicedesk:comment",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=ticket_in_unit,
+    ),
+    # Starting work on a new ticket is the staff's move; the requester and the unit head are
+    # refused (they see the ticket), the rest do not see it.
+    Case(
+        "servicedesk:transition",
+        expect(
+            HIDDEN,
+            **dict.fromkeys(("auditor", "unit_head", "employee"), DENIED),
+            **dict.fromkeys(SD_WORKERS, redirect()),
+        ),
+        label="in_unit",
+        method="POST",
+        args=ticket_in_unit,
+        data={"to": "in_progress"},
+    ),
+    # Rating is the requester's: an unresolved ticket gets a message, not a change.
+    Case(
+        "servicedesk:rate",
+        expect(
+            HIDDEN,
+            employee=redirect(),
+            **dict.fromkeys((*STAFF_WIDE, "unit_head"), DENIED),
+        ),
+        label="in_unit",
+        method="POST",
+        args=ticket_in_unit,
+        data={"rating": "5"},
+    ),
+    Case(
+        "servicedesk:ticket_action",
+        only(*SD_WORKERS, allowed=redirect()),
+        label="in_unit",
+        method="POST",
+        args=ticket_in_unit,
+        data={"action": "assign_auto"},
+    ),
+    Case("servicedesk:queue", only(*SD_WORKERS)),
+    Case(
+        "servicedesk:queue_bulk",
+        only(*SD_WORKERS, allowed=redirect("/servicedesk/queue/")),
+        method="POST",
+        data={"action": "assign_me"},
+    ),
+    Case("servicedesk:figures", only(*SD_FIGURES)),
+    Case(
+        "servicedesk:figures_export",
+        only(*SD_FIGURES),
+        label="xlsx",
+        args=lambda w, r: {"fmt": "xlsx"},
+    ),
+    Case(
+        "servicedesk:figures_export",
+        only(*SD_FIGURES),
+        label="csv",
+        args=lambda w, r: {"fmt": "csv"},
+    ),
+    Case("servicedesk:preferences", SIGNED_IN),
+    Case(
+        "servicedesk:preferences",
+        expect(redirect("/servicedesk/preferences/")),
+        method="POST",
+        data={"reply": "on"},
+    ),
+    # --- service desk API ---
+    Case("ticket-list", SIGNED_IN),
+    Case(
+        "ticket-list",
+        SIGNED_IN,
+        label="create",
+        method="POST",
+        data={"kind": "question", "subject": "How do I reset my password?"},
+    ),
+    Case("ticket-detail", SD_SEES_IN_UNIT, label="in_unit", args=ticket_in_unit),
+    Case("ticket-detail", SD_SEES_OTHER_UNIT, label="other_unit", args=ticket_other_unit),
+    Case("ticket-comments", SD_SEES_IN_UNIT, label="in_unit", args=ticket_in_unit),
+    Case(
+        "ticket-comments",
+        expect(
+            HIDDEN,
+            auditor=DENIED,
+            **dict.fromkeys((*SD_WORKERS, "unit_head", "employee"), OK),
+        ),
+        label="in_unit",
+        method="POST",
+        args=ticket_in_unit,
+        data={"body": "Any news?"},
+    ),
+    Case(
+        "ticket-transition",
+        expect(
+            HIDDEN,
+            **dict.fromkeys(("auditor", "unit_head", "employee"), DENIED),
+            **dict.fromkeys(SD_WORKERS, OK),
+        ),
+        label="in_unit",
+        method="POST",
+        args=ticket_in_unit,
+        data={"to": "in_progress"},
+    ),
+]
+
 # --- personal data: who sees it in full, who sees it masked ---------------------------------
 # `subject` picks the person whose data is looked for. FULL: the raw IIN is in the response;
 # MASKED: the masked IIN is, and none of the raw IIN, personal e-mail or phone are. Roles not
