@@ -4,5 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("tirek.people.api_urls")),
+    path("", include("tirek.access.api_urls")),
     path("", include("tirek.servicedesk.api_urls")),
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("tirek.core.urls")),
     path("auth/", include("tirek.security.urls")),
     path("people/", include("tirek.people.urls")),
+    path("access/", include("tirek.access.urls")),
     path("servicedesk/", include("tirek.servicedesk.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("tirek.api_urls")),

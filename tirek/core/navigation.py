@@ -25,6 +25,10 @@ NAV: list[NavItem] = [
     NavItem(_("Service desk"), "servicedesk:portal", ("servicedesk.submit",)),
     NavItem(_("Queue"), "servicedesk:queue", ("servicedesk.work_queue",)),
     NavItem(_("Figures"), "servicedesk:figures", ("servicedesk.figures",)),
+    NavItem(_("My access"), "access:my_access", ("access.request",)),
+    NavItem(_("Systems"), "access:system_list", ("access.catalogue_view",)),
+    NavItem(_("Approvals"), "access:inbox", ("access.approve",)),
+    NavItem(_("Operations"), "access:operation_list", ("access.view_all",)),
     NavItem(_("Audit log"), "core:audit_list", ("audit.view",)),
 ]
 

@@ -685,3 +685,156 @@ MASKING: list[Masking] = [
     ),
     Masking("core:audit_export", masked_for("dept_head", "auditor"), mask_must_show=False),
 ]
+
+
+# --- accounts and access (tirek/access) ------------------------------------------------------
+# Builders make their objects inside the cell's savepoint, so each cell starts from the same
+# world: the employee persona's DSpace account (with an undelivered password and an open
+# operation) and an access request the employee made, waiting for the unit head.
+
+
+def _access_catalogue():
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("tirek.access.migrations.0002_catalogue").load(apps, None)
+    from tirek.access.models import System
+
+    return System.objects.get(code="dspace")
+
+
+def access_account_own(world, role) -> dict:
+    from tirek.access import services as access
+
+    account, _token = access.create_account(None, world.person("employee"), _access_catalogue())
+    return {"pk": account.pk}
+
+
+def access_account_other_unit(world, role) -> dict:
+    from tirek.access import services as access
+
+    account, _token = access.create_account(None, world.person("outsider"), _access_catalogue())
+    return {"pk": account.pk}
+
+
+def access_account_reset(world, role) -> dict:
+    return {**access_account_own(world, role), "action": "reset_password"}
+
+
+def access_operation_cancel(world, role) -> dict:
+    from tirek.access.models import Operation
+
+    pk = access_account_own(world, role)["pk"]
+    return {"pk": Operation.objects.filter(account_id=pk).first().pk, "action": "cancel"}
+
+
+def access_operation(world, role) -> dict:
+    return {"pk": access_operation_cancel(world, role)["pk"]}
+
+
+def access_credential(world, role) -> dict:
+    from tirek.access.models import CredentialDelivery
+
+    pk = access_account_own(world, role)["pk"]
+    return {"pk": CredentialDelivery.objects.filter(account_id=pk).first().pk}
+
+
+def _access_request(world):
+    from tirek.access import services as access
+    from tirek.access.models import SystemRole
+
+    role = SystemRole.objects.get(system=_access_catalogue(), code="submitter")
+    employee = world.user("employee")
+    return access.request_access(employee, employee.person, role, reason="Theses")
+
+
+def access_request(world, role) -> dict:
+    return {"pk": _access_request(world).pk}
+
+
+def access_approval(world, role) -> dict:
+    return {"pk": _access_request(world).approvals.get(step="unit_head").pk}
+
+
+def access_system(world, role) -> dict:
+    return {"code": _access_catalogue().code}
+
+
+ACCESS_EDITORS = ("dept_head", "dept_staff")  # access.catalogue_edit, access.manage
+# The employee's own account: staff-wide, the employee, their unit head (Institute A).
+SEES_EMPLOYEE_ACCOUNT = expect(HIDDEN, employee=OK, unit_head=OK, **dict.fromkeys(STAFF_WIDE, OK))
+SEES_OUTSIDER_ACCOUNT = expect(HIDDEN, outsider=OK, **dict.fromkeys(STAFF_WIDE, OK))
+
+CASES += [
+    Case("access:my_access", SIGNED_IN),
+    Case("access:system_list", SIGNED_IN),
+    Case("access:system_detail", SIGNED_IN, args=access_system),
+    Case("access:system_edit", only(*ACCESS_EDITORS), args=access_system),
+    # An empty Kazakh name: editors get the form back with an error, nobody else gets in.
+    Case(
+        "access:system_edit",
+        only(*ACCESS_EDITORS),
+        method="POST",
+        args=access_system,
+        data={"name_kk": ""},
+    ),
+    Case("access:account_detail", SEES_EMPLOYEE_ACCOUNT, label="own", args=access_account_own),
+    Case(
+        "access:account_detail",
+        SEES_OUTSIDER_ACCOUNT,
+        label="other_unit",
+        args=access_account_other_unit,
+    ),
+    Case(
+        "access:account_action",
+        only(*ACCESS_EDITORS, allowed=redirect()),
+        method="POST",
+        args=access_account_reset,
+    ),
+    Case("access:request_create", SIGNED_IN),
+    # No role and no reason: the form comes back with errors for everyone.
+    Case("access:request_create", SIGNED_IN, method="POST", data={"reason": ""}),
+    Case(
+        "access:request_detail",
+        expect(HIDDEN, employee=OK, unit_head=OK, **dict.fromkeys(STAFF_WIDE, OK)),
+        args=access_request,
+    ),
+    Case("access:inbox", SIGNED_IN),
+    # Only the unit head decides the first step; a rejection without a reason is sent back.
+    Case(
+        "access:decide",
+        expect(HIDDEN, unit_head=redirect()),
+        method="POST",
+        args=access_approval,
+        data={"decision": "reject", "comment": ""},
+    ),
+    Case("access:operation_list", only(*STAFF_WIDE)),
+    Case(
+        "access:operation_action",
+        only(*ACCESS_EDITORS, allowed=redirect("/access/operations/")),
+        method="POST",
+        args=access_operation_cancel,
+    ),
+    # A one-time password: its person only (everyone else is refused, and that is audited).
+    Case("access:credential", only("employee"), args=access_credential),
+    # API
+    Case("access-system-list", SIGNED_IN),
+    Case("access-system-detail", SIGNED_IN, args=access_system),
+    Case("access-account-list", SIGNED_IN),
+    Case("access-account-detail", SEES_EMPLOYEE_ACCOUNT, label="own", args=access_account_own),
+    Case(
+        "access-account-detail",
+        SEES_OUTSIDER_ACCOUNT,
+        label="other_unit",
+        args=access_account_other_unit,
+    ),
+    Case("access-operation-list", only(*STAFF_WIDE)),
+    Case("access-operation-detail", only(*STAFF_WIDE), args=access_operation),
+    Case("access-request-list", SIGNED_IN),
+    Case(
+        "access-request-detail",
+        expect(HIDDEN, employee=OK, unit_head=OK, **dict.fromkeys(STAFF_WIDE, OK)),
+        args=access_request,
+    ),
+]

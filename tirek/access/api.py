@@ -1,0 +1,111 @@
+"""Read-only API of the access app, with the pages' scoping: /api/v1/access/..."""
+
+from __future__ import annotations
+
+from rest_framework import serializers, viewsets
+
+from tirek.access.models import AccessRequest, Account, Operation, System, SystemRole
+from tirek.access.permissions import visible_accounts, visible_operations, visible_requests
+from tirek.core.permissions import HasCapability
+
+
+class SystemRoleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SystemRole
+        fields = ["id", "code", "name_kk", "name_ru", "name_en", "requestable", "is_privileged"]
+
+
+class SystemSerializer(serializers.ModelSerializer):
+    roles = SystemRoleSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = System
+        # No connector settings: they are staff's business, and shown on the staff page only.
+        fields = [
+            "id", "code", "name_kk", "name_ru", "name_en", "description_kk", "description_ru",
+            "description_en", "owner", "connector_kind", "approval_chain", "is_active", "roles",
+        ]  # fmt: skip
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    system = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "person",
+            "system",
+            "login",
+            "external_id",
+            "status",
+            "last_synced_at",
+            "roles",
+        ]
+
+    def get_roles(self, account) -> list[str]:
+        return [g.role.code for g in account.grants.all()]
+
+
+class OperationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Operation
+        fields = [
+            "id", "account", "system", "kind", "payload", "status", "attempts",
+            "next_attempt_at", "last_error", "created_at", "finished_at",
+        ]  # fmt: skip
+
+
+class AccessRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AccessRequest
+        fields = [
+            "id",
+            "person",
+            "role",
+            "reason",
+            "valid_until",
+            "status",
+            "created_at",
+            "decided_at",
+        ]
+
+
+class SystemViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [HasCapability]
+    capabilities = ("access.catalogue_view",)
+    serializer_class = SystemSerializer
+    lookup_field = "code"
+    queryset = System.objects.prefetch_related("roles")
+
+
+class AccountViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [HasCapability]
+    capabilities = ("access.catalogue_view",)
+    serializer_class = AccountSerializer
+
+    def get_queryset(self):
+        return (
+            visible_accounts(self.request.user)
+            .select_related("system")
+            .prefetch_related("grants__role")
+        )
+
+
+class OperationViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [HasCapability]
+    capabilities = ("access.view_all",)
+    serializer_class = OperationSerializer
+
+    def get_queryset(self):
+        return visible_operations(self.request.user).order_by("-id")
+
+
+class AccessRequestViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [HasCapability]
+    capabilities = ("access.request",)
+    serializer_class = AccessRequestSerializer
+
+    def get_queryset(self):
+        return visible_requests(self.request.user)

@@ -1,0 +1,11 @@
+from rest_framework.routers import SimpleRouter
+
+from tirek.access.api import AccessRequestViewSet, AccountViewSet, OperationViewSet, SystemViewSet
+
+router = SimpleRouter()
+router.register("access/systems", SystemViewSet, basename="access-system")
+router.register("access/accounts", AccountViewSet, basename="access-account")
+router.register("access/operations", OperationViewSet, basename="access-operation")
+router.register("access/requests", AccessRequestViewSet, basename="access-request")
+
+urlpatterns = router.urls

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tirek.access.models import ApprovalStep, System, SystemRole
+from tirek.people.models import Person
+
+
+class AccessRequestForm(forms.Form):
+    person = forms.ModelChoiceField(label=_("For whom"), queryset=Person.objects.none())
+    role = forms.ModelChoiceField(
+        label=_("Role"),
+        queryset=SystemRole.objects.filter(requestable=True, system__is_active=True).select_related(
+            "system"
+        ),
+    )
+    reason = forms.CharField(label=_("Why is it needed?"), widget=forms.Textarea(attrs={"rows": 3}))
+    valid_until = forms.DateField(
+        label=_("Needed until (for temporary access)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people if people is not None else Person.objects.none()
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))], widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SystemForm(forms.ModelForm):
+    connector_settings = forms.CharField(
+        label=_("Connector settings (JSON, no secrets)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
+    )
+    approval_chain = forms.MultipleChoiceField(
+        label=_("Approval chain"),
+        choices=ApprovalStep.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = System
+        fields = [
+            "name_kk", "name_ru", "name_en", "description_kk", "description_ru",
+            "description_en", "owner", "connector_kind", "login_pattern",
+            "max_concurrency", "max_per_minute", "is_active",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["connector_settings"] = json.dumps(
+                self.instance.connector_settings, indent=2, ensure_ascii=False
+            )
+            self.initial["approval_chain"] = self.instance.approval_chain
+
+    def clean_connector_settings(self):
+        text = self.cleaned_data["connector_settings"].strip() or "{}"
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(_("Not valid JSON: %(error)s") % {"error": exc}) from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("The settings must be a JSON object."))
+        return value
+
+    def clean_approval_chain(self):
+        # Kept in the order the steps are listed: unit head, owner, department head.
+        chosen = set(self.cleaned_data["approval_chain"])
+        return [s for s in ApprovalStep.values if s in chosen]

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from tirek.access import views
+
+app_name = "access"
+urlpatterns = [
+    path("", views.my_access, name="my_access"),
+    path("systems/", views.system_list, name="system_list"),
+    path("systems/<slug:code>/", views.system_detail, name="system_detail"),
+    path("systems/<slug:code>/edit/", views.system_edit, name="system_edit"),
+    path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
+    path("accounts/<int:pk>/<slug:action>/", views.account_action, name="account_action"),
+    path("requests/new/", views.request_create, name="request_create"),
+    path("requests/<int:pk>/", views.request_detail, name="request_detail"),
+    path("approvals/", views.inbox, name="inbox"),
+    path("approvals/<int:pk>/decide/", views.decide, name="decide"),
+    path("operations/", views.operation_list, name="operation_list"),
+    path("operations/<int:pk>/<slug:action>/", views.operation_action, name="operation_action"),
+    path("credentials/<int:pk>/", views.credential, name="credential"),
+]
