@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from tirek.core.navigation import items_for
+from tirek.core.navigation import menu_for
 from tirek.core.roles import roles_for
 
 
@@ -13,7 +13,7 @@ def navigation(request) -> dict:
     # Until a staff member has passed two-factor, every link would lead back to it: show none.
     pending_2fa = two_factor_required(user) and not getattr(user, "is_verified", lambda: False)()
     return {
-        "nav_items": [] if pending_2fa else items_for(user),
+        "nav_items": [] if pending_2fa else menu_for(user),
         "user_roles": sorted(roles_for(user)),
         "university_name": settings.UNIVERSITY_NAME,
     }

@@ -97,6 +97,9 @@ class AuditChainHead(models.Model):
     last_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"audit chain head at event {self.last_id}"
+
 
 class PeriodicJob(models.Model):
     """A job that runs every `interval`, synced from the registry in `tirek.core.jobs`.

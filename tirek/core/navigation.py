@@ -22,6 +22,8 @@ NAV: list[NavItem] = [
     NavItem(_("People"), "people:person_list", ("people.view_all", "people.view_unit")),
     NavItem(_("Units"), "people:unit_list", ("orgunits.view",)),
     NavItem(_("Imports"), "people:import_list", ("imports.run",)),
+    NavItem(_("My card"), "cards:my_card", ("cards.view_own",)),
+    NavItem(_("Cards"), "cards:card_list", ("cards.view_all", "cards.view_unit")),
     NavItem(_("Service desk"), "servicedesk:portal", ("servicedesk.submit",)),
     NavItem(_("Queue"), "servicedesk:queue", ("servicedesk.work_queue",)),
     NavItem(_("Figures"), "servicedesk:figures", ("servicedesk.figures",)),
@@ -31,6 +33,49 @@ NAV: list[NavItem] = [
     NavItem(_("Operations"), "access:operation_list", ("access.view_all",)),
     NavItem(_("Audit log"), "core:audit_list", ("audit.view",)),
 ]
+
+
+# Menu sections: entries of one section share a drop-down; a section the user sees only one
+# entry of shows that entry as a plain link.
+SECTIONS: dict[str, str] = {
+    "people": _("People"),
+    "access": _("Access"),
+    "servicedesk": _("Service desk"),
+    "cards": _("Cards"),
+}
+SECTION_OF: dict[str, str] = {
+    "people:person_list": "people",
+    "people:unit_list": "people",
+    "people:import_list": "people",
+    "access:my_access": "access",
+    "access:system_list": "access",
+    "access:inbox": "access",
+    "access:operation_list": "access",
+    "servicedesk:portal": "servicedesk",
+    "servicedesk:queue": "servicedesk",
+    "servicedesk:figures": "servicedesk",
+    "cards:my_card": "cards",
+    "cards:card_list": "cards",
+}
+
+
+def menu_for(user) -> list[dict]:
+    """The menu as the layout draws it: links, and sections holding links."""
+    menu: list[dict] = []
+    sections: dict[str, dict] = {}
+    for item in items_for(user):
+        key = SECTION_OF.get(item["url_name"])
+        if key is None:
+            menu.append(item)
+            continue
+        if key not in sections:
+            sections[key] = {"label": SECTIONS[key], "key": key, "children": []}
+            menu.append(sections[key])
+        sections[key]["children"].append(item)
+    return [
+        entry["children"][0] if "children" in entry and len(entry["children"]) == 1 else entry
+        for entry in menu
+    ]
 
 
 def items_for(user) -> list[dict]:

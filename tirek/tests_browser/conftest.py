@@ -132,7 +132,7 @@ def compiled_catalogues() -> list[Path]:
             os.chmod(tmp, 0o644)
             try:
                 # Our own catalogue and the system's msgfmt: no untrusted input.
-                subprocess.run([msgfmt, "--check-format", "-o", tmp, str(po)], check=True)  # noqa: S603
+                subprocess.run([msgfmt, "--check-format", "-o", tmp, str(po)], check=True)
                 os.replace(tmp, mo)
                 fresh = True
             finally:
