@@ -20,17 +20,26 @@ def bars(rows) -> SafeString:
         x = PAD + i * slot
         for j, (value, css) in enumerate(((row.opened, "opened"), (row.resolved, "resolved"))):
             h = (HEIGHT - 2 * PAD) * value / top
-            parts.append((x + j * (bar + 1), HEIGHT - PAD - h, bar, h, css, row.label, value))
+            parts.append(
+                (
+                    f"{x + j * (bar + 1):.1f}",
+                    f"{HEIGHT - PAD - h:.1f}",
+                    f"{bar:.1f}",
+                    f"{h:.1f}",
+                    css,
+                    row.label,
+                    value,
+                )
+            )
     rects = format_html_join(
         "",
-        '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" class="sd-{}">'
-        "<title>{}: {}</title></rect>",
+        '<rect x="{}" y="{}" width="{}" height="{}" class="sd-{}"><title>{}: {}</title></rect>',
         parts,
     )
     labels = format_html_join(
         "",
-        '<text x="{:.1f}" y="{}" font-size="10" text-anchor="middle">{}</text>',
-        ((PAD + i * slot + slot / 2, HEIGHT - 8, r.label[2:]) for i, r in enumerate(rows)),
+        '<text x="{}" y="{}" font-size="10" text-anchor="middle">{}</text>',
+        ((f"{PAD + i * slot + slot / 2:.1f}", HEIGHT - 8, r.label[2:]) for i, r in enumerate(rows)),
     )
     return format_html(
         '<svg viewBox="0 0 {} {}" role="img" aria-label="{}" class="w-100" style="max-width:{}px">'

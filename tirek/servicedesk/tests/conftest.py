@@ -21,3 +21,5 @@ def team(personas, platonus) -> Team:
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LANGUAGE_CODE = "en"
+    # WhiteNoise would index every static file for each new test client otherwise.
+    settings.WHITENOISE_AUTOREFRESH = True
