@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 
 import pytest
 
@@ -15,6 +16,13 @@ def ldap_system(db, running_slapd, monkeypatch):
     """A System whose connector points at the test slapd (bind password from the env)."""
     monkeypatch.setenv("TIREK_TEST_LDAP_PW", running_slapd.admin_password)
     code = f"ldaptest{next(_n)}"
+    # Its own branch of the directory: tests on one slapd never meet each other's entries.
+    base = f"ou={code}-{uuid.uuid4().hex[:8]},{running_slapd.suffix}"
+    conn = running_slapd.connect()
+    conn.add_s(
+        base, [("objectClass", [b"organizationalUnit"]), ("ou", [base[3:].split(",")[0].encode()])]
+    )
+    conn.unbind_s()
     system = System.objects.create(
         code=code,
         name_kk=code,
@@ -23,7 +31,7 @@ def ldap_system(db, running_slapd, monkeypatch):
             "uri": running_slapd.uri,
             "bind_dn": running_slapd.admin_dn,
             "secret_env": "TIREK_TEST_LDAP_PW",
-            "base_dn": running_slapd.people_dn,
+            "base_dn": base,
             "groups_dn": running_slapd.groups_dn,
         },
         login_pattern="{first}.{last}",

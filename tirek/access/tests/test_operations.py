@@ -28,10 +28,11 @@ def _make_due():
     )
 
 
-def entries(slapd, login: str) -> int:
+def entries(slapd, login: str, system) -> int:
     conn = slapd.connect()
+    base = system.connector_settings["base_dn"]
     try:
-        return len(conn.search_s(slapd.people_dn, ldap.SCOPE_ONELEVEL, f"(uid={login})", ["uid"]))
+        return len(conn.search_s(base, ldap.SCOPE_SUBTREE, f"(uid={login})", ["uid"]))
     finally:
         conn.unbind_s()
 
@@ -45,7 +46,7 @@ def test_grant_is_provisioned_and_the_one_time_password_works(ldap_system, runni
     assert len(outcome.done) == 2 and not outcome.attention
     account = Account.objects.get(pk=grant.account_id)
     assert account.status == AccountStatus.ACTIVE and account.last_synced_at
-    assert account.external_id == running_slapd.user_dn(account.login)
+    assert account.external_id == f"uid={account.login},{ldap_system.connector_settings['base_dn']}"
     assert Operation.objects.get(account=account, kind=OperationKind.CREATE).secret is None
     # The one-time secret is the password that now opens the directory.
     from tirek.access import credentials
@@ -57,7 +58,7 @@ def test_grant_is_provisioned_and_the_one_time_password_works(ldap_system, runni
     # Re-running a done operation changes nothing.
     Operation.objects.filter(account=account).update(status=OperationStatus.PENDING)
     assert len(operations.run_due("again").done) == 2
-    assert entries(running_slapd, account.login) == 1
+    assert entries(running_slapd, account.login, ldap_system) == 1
     conn.close()
 
 
@@ -139,7 +140,7 @@ def test_slapd_stopped_mid_batch_then_restarted_creates_each_account_once(
     operations.run_due("t", batch=50)
     assert Operation.objects.filter(status="done").count() == 200
     for account in Account.objects.filter(system=ldap_system):
-        assert entries(running_slapd, account.login) == 1
+        assert entries(running_slapd, account.login, ldap_system) == 1
         assert account.status == AccountStatus.ACTIVE
 
 
@@ -154,7 +155,7 @@ def test_worker_killed_mid_operation_is_retried_and_completes_once(ldap_system, 
     outcome = operations.run_due("survivor")
     assert outcome.done == [op.pk]
     assert Operation.objects.get(pk=op.pk).attempts == 2
-    assert entries(running_slapd, account.login) == 1
+    assert entries(running_slapd, account.login, ldap_system) == 1
     # The dead worker's late write is not taken: the claim is no longer its.
     operations._record([(op, OperationStatus.NEEDS_ATTENTION, "late", {})], operations.Outcome())
     assert Operation.objects.get(pk=op.pk).status == OperationStatus.DONE

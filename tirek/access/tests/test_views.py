@@ -41,7 +41,10 @@ def test_journey_request_approve_provision_one_time_link(personas, ldap_system, 
     assert "approved" in owner.get(req_url).content.decode()
     operations.run_due("test")
     account = Account.objects.get(person=employee.person, system=ldap_system)
-    assert account.status == "active"
+    from tirek.access.models import Operation
+
+    errors = list(Operation.objects.values_list("kind", "status", "last_error"))
+    assert account.status == "active", errors
     mine = client(employee)
     page = mine.get(reverse("access:my_access")).content.decode()
     delivery = CredentialDelivery.objects.get(account=account)
