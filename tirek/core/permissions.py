@@ -54,14 +54,6 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "access.request": ANY_SIGNED_IN,  # for oneself; unit heads for their people (scoped)
     "access.approve": ANY_SIGNED_IN,  # only the steps that are one's own (scoped)
     "access.credentials": ANY_SIGNED_IN,  # only one's own one-time links
-    # Accounts and access (tirek/access): catalogue, accounts, requests, operations
-    "access.catalogue_view": ANY_SIGNED_IN,
-    "access.catalogue_edit": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
-    "access.view_all": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
-    "access.manage": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
-    "access.request": ANY_SIGNED_IN,  # for oneself; unit heads for their people (scoped)
-    "access.approve": ANY_SIGNED_IN,  # only the steps that are one's own (scoped)
-    "access.credentials": ANY_SIGNED_IN,  # only one's own one-time links
     # Background jobs
     "jobs.view": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     # Service desk
