@@ -29,3 +29,52 @@ def to_latin(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+# --- logins and e-mail local parts ----------------------------------------------------------
+# Passport spelling is for documents; logins want something people can read and type: the
+# same table with ю → yu, я → ya and the hard sign dropped. A university that prefers other
+# letters (қ → q, ә → ae, ...) sets LOGIN_TRANSLIT = {"қ": "q", ...} in its settings.
+# The full default table is in docs/imports.md.
+LOGIN_TABLE = {**_TABLE, "ъ": "", "ю": "yu", "я": "ya"}
+
+
+def login_table() -> dict[str, str]:
+    from django.conf import settings
+
+    overrides = getattr(settings, "LOGIN_TRANSLIT", None) or {}
+    return {**LOGIN_TABLE, **{k.lower(): v.lower() for k, v in overrides.items()}}
+
+
+def to_ascii(text: str, table: dict[str, str] | None = None) -> str:
+    """Lower-case ASCII for a login: letters by the table, digits kept, the rest dropped
+    except '-' between parts of a double name."""
+    import unicodedata
+
+    table = login_table() if table is None else table
+    out = []
+    for ch in text.lower():
+        if ch in table:
+            out.append(table[ch])
+        elif ch.isascii() and (ch.isalnum() or ch == "-"):
+            out.append(ch)
+        elif ch in " '’`":
+            continue
+        else:  # Latin letters with accents (ü, é) lose them; anything else is dropped
+            base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+            out.append("".join(c for c in base if c.isalnum()))
+    return "-".join(part for part in "".join(out).split("-") if part)
+
+
+def login_for(first_name: str, last_name: str, pattern: str = "{first}.{last}") -> str:
+    """'Айгерім', 'Әбілқасымова' -> 'aigerim.abilkasymova' (also the e-mail local part)."""
+    return pattern.format(first=to_ascii(first_name), last=to_ascii(last_name))[:64]
+
+
+def unique_login(base: str, taken) -> str:
+    """`base`, or base2, base3, ... — the first one `taken(login)` says is free."""
+    candidate, n = base, 1
+    while taken(candidate):
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate

@@ -375,6 +375,12 @@ CASES: list[Case] = [
         method="DELETE",
         args=person_other_unit,
     ),
+    # Imports API: department head and staff (upload is multipart, tested in people/tests).
+    Case("importsource-list", only(*PEOPLE_EDITORS)),
+    Case("importsource-detail", only(*PEOPLE_EDITORS), args=import_source),
+    Case("importrun-list", only(*PEOPLE_EDITORS)),
+    Case("importrun-detail", only(*PEOPLE_EDITORS), args=import_run),
+    Case("importrun-apply", only(*PEOPLE_EDITORS), method="POST", args=import_run),
     Case("orgunit-list", SIGNED_IN),
     Case("orgunit-detail", SIGNED_IN, label="active", args=unit_inst_a),
     Case("orgunit-detail", SEES_OTHER_UNIT, label="closed", args=unit_closed),

@@ -15,7 +15,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from tirek.people.iin import iin_birth_date, iin_sex, validate_iin
+from tirek.people.iin import FEMALE, MALE, validate_iin
+from tirek.people.iin import _date_part as iin_date_part
 from tirek.people.imports.mapping import TARGET_NAMES
 from tirek.people.models import AffiliationStatus
 
@@ -76,9 +77,6 @@ SEX_WORDS = {
     "f": "F", "female": "F", "ж": "F", "жен": "F", "женский": "F", "ә": "F", "әйел": "F",
 }  # fmt: skip
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%y")
-_DATE_SHAPE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})|^(\d{1,2})[./](\d{1,2})[./](\d{2,4})")
-
 
 @dataclass
 class RowResult:
@@ -96,14 +94,24 @@ class Lookups:
     positions: dict[str, int]
 
 
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DOTTED = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})$")
+
+
 def parse_date(text: str) -> tuple[dt.date | None, str | None]:
-    """(date, None) or (None, error code)."""
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date(), None
-        except ValueError:
-            continue
-    return None, ("impossible_date" if _DATE_SHAPE.match(text) else "bad_date")
+    """(date, None) or (None, error code): DD.MM.YYYY, DD/MM/YYYY, DD.MM.YY or YYYY-MM-DD."""
+    if m := _ISO.match(text):
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+    elif m := _DOTTED.match(text):
+        day, month, year = int(m[1]), int(m[2]), int(m[3])
+        if len(m[3]) == 2:  # two-digit years: the last century only past the current year
+            year += 2000 if year <= dt.date.today().year % 100 else 1900
+    else:
+        return None, "bad_date"
+    try:
+        return dt.date(year, month, day), None
+    except ValueError:
+        return None, "impossible_date"
 
 
 def validate_row(
@@ -149,16 +157,18 @@ def validate_row(
     values = result.values
     iin = values.get("iin")
     if iin:
-        stated = iin_birth_date(iin)
+        # Valid already (checked in _convert): read the date and sex without checking again.
+        stated = iin_date_part(iin)
+        stated_sex = MALE if int(iin[6]) % 2 == 1 else FEMALE
         if values.get("birth_date") and stated and stated != values["birth_date"]:
             err("birth_date", "iin_birth_date", date=stated.isoformat())
-        if values.get("sex") and iin_sex(iin) != values["sex"]:
+        if values.get("sex") and stated_sex != values["sex"]:
             err("sex", "iin_sex")
         # The IIN states both: fill them when the file does not.
         if "birth_date" not in values and "birth_date" not in raw and stated:
             values["birth_date"] = stated
         if "sex" not in values and "sex" not in raw:
-            values["sex"] = iin_sex(iin)
+            values["sex"] = stated_sex
     start, end = values.get("start_date"), values.get("end_date")
     if start and end and end < start:
         err("end_date", "end_before_start")
