@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "tirek.core",
     "tirek.security",
     "tirek.people",
+    "tirek.cards",
     "tirek.access",
     "tirek.servicedesk",
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("tirek.core.urls")),
     path("auth/", include("tirek.security.urls")),
     path("people/", include("tirek.people.urls")),
+    path("", include("tirek.cards.urls")),
     path("access/", include("tirek.access.urls")),
     path("servicedesk/", include("tirek.servicedesk.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

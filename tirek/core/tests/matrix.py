@@ -844,3 +844,84 @@ CASES += [
         args=access_request,
     ),
 ]
+
+
+# --- cards and passes (tirek/cards) -----------------------------------------------------------
+def _card_of(world, role: str):
+    """The card of `role`'s persona, issued on first use (undone with the test's savepoint)."""
+    from tirek.cards import services
+    from tirek.cards.models import Card
+
+    person = world.person(role)
+    return Card.objects.filter(person=person).first() or services.issue_card(None, person)
+
+
+def card_student(world, role) -> dict:
+    """The student persona's card (Chair A1, inside the unit head's Institute A)."""
+    return {"pk": _card_of(world, "student").pk}
+
+
+def card_outsider(world, role) -> dict:
+    """The outsider's pass (Institute B): outside the unit head's reach."""
+    return {"pk": _card_of(world, "outsider").pk}
+
+
+CARD_LISTS = only("dept_head", "dept_staff", "unit_head")  # cards.view_all, cards.view_unit
+CARD_MANAGERS = ("dept_staff",)  # cards.manage
+SEES_STUDENT_CARD = expect(
+    HIDDEN, **dict.fromkeys(("dept_head", "dept_staff", "unit_head", "student"), OK)
+)
+SEES_OUTSIDER_CARD = expect(HIDDEN, **dict.fromkeys(("dept_head", "dept_staff", "outsider"), OK))
+
+CASES += [
+    # Everyone signed in has a "my card" page (it says so when they have none).
+    Case("cards:my_card", SIGNED_IN),
+    Case("cards:my_card_live", SIGNED_IN),
+    Case("cards:card_list", CARD_LISTS),
+    Case("cards:figures", only("dept_head", "dept_staff", "vice_rector")),
+    Case("cards:card_detail", SEES_STUDENT_CARD, label="student", args=card_student),
+    Case("cards:card_detail", SEES_OUTSIDER_CARD, label="other_unit", args=card_outsider),
+    Case("cards:card_qr", SEES_STUDENT_CARD, label="student", args=card_student),
+    Case("cards:card_qr", SEES_OUTSIDER_CARD, label="other_unit", args=card_outsider),
+    Case("cards:card_pdf", only(*CARD_MANAGERS), label="student", args=card_student),
+    Case("cards:card_issue", only(*CARD_MANAGERS)),
+    # No such person: the form comes back with an error.
+    Case("cards:card_issue", only(*CARD_MANAGERS), method="POST", data={"person": "nobody"}),
+    Case("cards:card_bulk_issue", only(*CARD_MANAGERS)),
+    Case("cards:card_bulk_issue", only(*CARD_MANAGERS), method="POST", data={}),
+    # A sheet needs a group or a unit: without one there is nothing to print (404).
+    Case("cards:sheet_pdf", only(*CARD_MANAGERS, allowed=HIDDEN)),
+    Case(
+        "cards:card_action",
+        only(*CARD_MANAGERS, allowed=redirect()),
+        label="student",
+        method="POST",
+        args=card_student,
+        data={"action": "suspend", "reason": "matrix"},
+    ),
+    Case(
+        "cards:card_photo",
+        only(*CARD_MANAGERS, allowed=redirect()),
+        label="student",
+        method="POST",
+        args=card_student,
+        data={},
+    ),
+    # Public: what the QR opens (a junk code is "not a card code"), offline verifiers' lists.
+    Case("cards:verify", PUBLIC),
+    Case("cards:verify", PUBLIC, method="POST", data={"code": "NOT-A-CODE"}),
+    Case("cards:verify_code", PUBLIC, args=lambda world, role: {"code": "ABCDEFGH"}),
+    # The photo only for a genuine code.
+    Case(
+        "cards:verify_photo",
+        expect(HIDDEN, anonymous=HIDDEN),
+        args=lambda world, role: {"code": "ABCDEFGH"},
+    ),
+    Case("cards:trust_list", PUBLIC),
+    Case("cards:status_list", PUBLIC, args=lambda world, role: {"list_id": 1}),
+    # API: the turnstile decision for staff (and device tokens, tested in tirek/cards).
+    Case("cards-turnstile", only("dept_staff"), method="POST", data={"code": "junk"}),
+    Case("card-list", CARD_LISTS),
+    Case("card-detail", SEES_STUDENT_CARD, label="student", args=card_student),
+    Case("card-detail", SEES_OUTSIDER_CARD, label="other_unit", args=card_outsider),
+]

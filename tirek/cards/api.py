@@ -1,0 +1,133 @@
+"""Cards API: the turnstile decision, and read-only cards with the pages' scoping.
+
+Turnstiles authenticate with their own device token (`Authorization: Device <token>`, made by
+services.register_turnstile, stored as a hash); department staff may call the same endpoint
+with their API token (cards.turnstile). A phone's 30-second code is accepted only in its window.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import authentication, exceptions, serializers, viewsets
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tirek.cards import checking, services
+from tirek.cards.models import Card, Turnstile
+from tirek.cards.permissions import visible_cards
+from tirek.cards.views import CARD_CAPS, LIST_CAPS
+from tirek.core.api import SessionAuthentication2FA
+from tirek.core.permissions import HasCapability, can, deny
+
+
+class DeviceAuthentication(authentication.BaseAuthentication):
+    keyword = "Device"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Invalid device token header.")
+        digest = services.hash_device_token(header[1].decode("latin-1"))
+        device = Turnstile.objects.filter(token_hash=digest, is_active=True).first()
+        if device is None:
+            raise exceptions.AuthenticationFailed("Invalid device token.")
+        Turnstile.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
+        return (AnonymousUser(), device)
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword
+
+
+class DeviceOrCapability(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.auth, Turnstile):
+            return True
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if can(request.user, "cards.turnstile"):
+            return True
+        deny(request, "cards.turnstile")
+        return False
+
+
+class TurnstileRequest(serializers.Serializer):
+    code = serializers.CharField(max_length=4096)
+
+
+@extend_schema(
+    request=TurnstileRequest,
+    responses=inline_serializer(
+        "TurnstileDecision",
+        {
+            "decision": serializers.ChoiceField(["allow", "deny"]),
+            "reason": serializers.CharField(),
+            "number": serializers.CharField(allow_blank=True),
+            "kind": serializers.CharField(allow_blank=True),
+            "live": serializers.BooleanField(),
+        },
+    ),
+)
+class TurnstileView(APIView):
+    """POST a scanned code; the answer is allow or deny with the reason."""
+
+    authentication_classes = [
+        DeviceAuthentication,
+        authentication.TokenAuthentication,
+        SessionAuthentication2FA,
+    ]
+    permission_classes = [DeviceOrCapability]
+    throttle_classes: list = []  # gates scan all day; device tokens are not per-person
+
+    def post(self, request):
+        data = TurnstileRequest(data=request.data)
+        data.is_valid(raise_exception=True)
+        check = checking.check_code(data.validated_data["code"])
+        card = check.card
+        return Response(
+            {
+                "decision": "allow" if check.allowed else "deny",
+                "reason": str(check.reason),
+                "number": card.number if card and check.signed else "",
+                "kind": card.kind if card and check.signed else "",
+                "live": check.result.is_live,
+            }
+        )
+
+
+class CardSerializer(serializers.ModelSerializer):
+    holder = serializers.CharField(source="person.full_name", read_only=True)
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+
+    class Meta:
+        model = Card
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "holder",
+            "unit_code",
+            "group",
+            "valid_from",
+            "valid_until",
+            "status",
+            "status_reason",
+            "status_index",
+            "kid",
+        ]
+
+
+class CardViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CardSerializer
+    permission_classes = [HasCapability]
+
+    @property
+    def capabilities(self):
+        return LIST_CAPS if self.action == "list" else CARD_CAPS
+
+    def get_queryset(self):
+        return visible_cards(self.request.user).select_related("person", "unit").order_by("pk")

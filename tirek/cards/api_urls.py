@@ -1,0 +1,12 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from tirek.cards import api
+
+router = SimpleRouter()
+router.register("cards", api.CardViewSet, basename="card")
+
+urlpatterns = [
+    path("cards/turnstile/", api.TurnstileView.as_view(), name="cards-turnstile"),
+    *router.urls,
+]

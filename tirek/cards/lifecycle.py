@@ -1,0 +1,62 @@
+"""People lifecycle → cards: a joiner gets a draft card for review, a leaver's cards are revoked.
+
+The events come from tirek/people/events.py (the imports work): `subscribe(on_events)` is
+called from the app's ready(); the import is guarded, so without that module this does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger("tirek.cards")
+
+
+def on_joiner(person, affiliation=None, **kwargs) -> None:
+    from tirek.cards import services
+    from tirek.cards.models import Card
+    from tirek.people.models import AffiliationKind
+
+    kind = getattr(affiliation, "kind", None)
+    if kind is not None and kind not in AffiliationKind.values:
+        return
+    if Card.objects.open().filter(person=person, **({"kind": kind} if kind else {})).exists():
+        return
+    try:
+        services.issue_card(None, person, kind, draft=True)
+    except services.CardError as exc:
+        logger.info("No draft card for %s: %s", person.pk, exc)
+
+
+def on_leaver(person, affiliation=None, **kwargs) -> None:
+    from tirek.cards import services
+    from tirek.cards.models import Card, RevocationReason
+
+    cards = Card.objects.open().filter(person=person)
+    kind = getattr(affiliation, "kind", None)
+    if kind:
+        cards = cards.filter(kind=kind)
+    for card in cards:
+        services.revoke(None, card, RevocationReason.LEFT)
+
+
+def on_events(batch) -> None:
+    """Subscriber of tirek.people.events: one call per committed batch of events."""
+    for event in batch:
+        if event.kind == "joiner":
+            on_joiner(event.person, event.affiliation)
+        elif event.kind == "leaver":
+            on_leaver(event.person, event.affiliation)
+
+
+def connect() -> bool:
+    """Subscribe to the people events if that module exists; True when subscribed."""
+    try:
+        from tirek.people import events
+    except ImportError:
+        return False
+    subscribe = getattr(events, "subscribe", None)
+    if subscribe is None:
+        logger.warning("tirek.people.events has no subscribe(); cards do not follow lifecycle")
+        return False
+    subscribe(on_events)
+    return True

@@ -1,0 +1,5 @@
+import sys
+
+from tirek.cards.verify.cli import main
+
+sys.exit(main())
