@@ -18,6 +18,7 @@ from tirek.core.permissions import can, capability_required
 from tirek.servicedesk import queries, services, sla, workflow
 from tirek.servicedesk.forms import (
     FORMS,
+    BulkForm,
     CommentForm,
     PreferencesForm,
     QueueFilterForm,
@@ -359,6 +360,7 @@ def queue(request):
         "counts": counts,
         "query": query.urlencode(),
         "now": timezone.now(),
+        "bulk_actions": BulkForm.ACTIONS,
     }
     if request.htmx and request.htmx.target == "queue-results":
         return render(request, "servicedesk/_queue_rows.html", context)
@@ -499,6 +501,11 @@ def figures(request):
             "start": start,
             "end": end,
             "chart": charts.bars(result.months),
+            "sections": [
+                (_("By month"), result.months),
+                (_("By system"), result.by_service),
+                (_("By kind"), result.by_kind),
+            ],
         },
     )
 

@@ -119,6 +119,7 @@ def test_queue_filters_search_and_counts(
     url = reverse("servicedesk:queue")
     text = client.get(url, headers=EN).text
     assert a.number in text and b.number in text
+    assert 'value="major"' in text  # the bulk actions are offered
     questions = client.get(url, {"kind": "question"}, headers=EN).text
     assert b.number in questions and a.number not in questions
     assert a.number in client.get(url, {"service": platonus.pk}, headers=EN).text
@@ -225,7 +226,7 @@ def test_figures_and_exports(client_for, personas, platonus):
     page = client.get(reverse("servicedesk:figures"), headers=EN)
     assert page.status_code == 200 and "<svg" in page.text
     month = dt.date.today().strftime("%Y-%m")
-    assert month in page.text
+    assert month in page.text and "By system" in page.text and "Platonus" in page.text
     body = b"".join(
         client.get(reverse("servicedesk:figures_export", args=["csv"])).streaming_content
     )
