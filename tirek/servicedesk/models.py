@@ -91,6 +91,8 @@ class Status(models.TextChoices):
 DONE_STATUSES = frozenset(
     {Status.RESOLVED, Status.CLOSED, Status.PUBLISHED, Status.CONFIRMED, Status.MERGED}
 )
+# Open statuses, named (not negated) so that indexes can serve them.
+OPEN_STATUSES = [s for s in Status.values if s not in DONE_STATUSES]
 # Statuses in which the ticket waits for its requester (the SLA clock pauses).
 PAUSED_STATUSES = frozenset({Status.WAITING, Status.RETURNED})
 
@@ -220,6 +222,18 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-opened_at"]),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["requester", "-opened_at"]),
+            # The queue's default view: open tickets by priority and due time, first page.
+            models.Index(
+                fields=["priority", "resolution_due", "-id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="servicedesk_open_queue",
+            ),
+            # Open major incidents (ticket pages, the status page): a handful among many.
+            models.Index(
+                fields=["opened_at"],
+                condition=models.Q(is_major=True),
+                name="servicedesk_majors",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -12,9 +12,9 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from tirek.servicedesk.models import DONE_STATUSES, Ticket
+from tirek.servicedesk.models import OPEN_STATUSES, Ticket
 
-OPEN = ~Q(status__in=DONE_STATUSES)
+OPEN = Q(status__in=OPEN_STATUSES)
 
 
 def sla_q(state: str, now: dt.datetime) -> Q:
@@ -82,8 +82,9 @@ def apply_filters(tickets: QuerySet[Ticket], data: dict, user) -> QuerySet[Ticke
 def queue_counts(tickets: QuerySet[Ticket], user) -> dict[str, int]:
     """The queue's headline numbers in one query."""
     now = timezone.now()
-    return tickets.aggregate(
-        open=Count("pk", filter=OPEN),
+    # Only open tickets count here: aggregate over them, not over the whole history.
+    return tickets.filter(OPEN).aggregate(
+        open=Count("pk"),
         unassigned=Count("pk", filter=OPEN & Q(assignee__isnull=True)),
         mine=Count("pk", filter=OPEN & Q(assignee_id=user.pk)),
         warning=Count("pk", filter=sla_q("warning", now)),
