@@ -1,1 +1,1 @@
-"""Tirek: the IT operations platform of a university's software development and support department."""
+"""Tirek: the IT operations platform of a university's software development department."""

@@ -45,7 +45,19 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 UNIVERSITY_NAME = env("TIREK_UNIVERSITY_NAME", "A. Baitursynov Kostanay Regional University")
+# The university's own name in each language (a proper name, so not in the catalogues).
+UNIVERSITY_NAMES = {
+    "kk": env("TIREK_UNIVERSITY_NAME_KK", "А. Байтұрсынов атындағы Қостанай өңірлік университеті"),
+    "ru": env(
+        "TIREK_UNIVERSITY_NAME_RU", "Костанайский региональный университет имени А. Байтурсынова"
+    ),
+    "en": UNIVERSITY_NAME,
+}
 UNIVERSITY_DOMAIN = env("TIREK_UNIVERSITY_DOMAIN", "ksu.edu.kz")
+# Electronic cards: signing keys (PEM files named <kid>.pem) and the key id that signs new cards
+# (empty: the newest key). Private keys never go into the database.
+CARD_KEYS_DIR = Path(env("TIREK_CARD_KEYS_DIR", str(VAR_DIR / "card-keys")))
+CARD_SIGNING_KID = env("TIREK_CARD_SIGNING_KID", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -22,11 +22,7 @@ TITLES = {
     CardKind.EMPLOYEE: ("Қызметкер куәлігі", "Пропуск сотрудника", "Staff pass"),
     CardKind.FACULTY: ("Оқытушы куәлігі", "Пропуск преподавателя", "Faculty pass"),
 }
-UNIVERSITY = {
-    "kk": "А. Байтұрсынов атындағы Қостанай өңірлік университеті",
-    "ru": "Костанайский региональный университет имени А. Байтурсынова",
-    "en": settings.UNIVERSITY_NAME,
-}
+UNIVERSITY = settings.UNIVERSITY_NAMES
 PER_SHEET = 10  # 2 columns x 5 rows of ID-1 cards on A4
 
 

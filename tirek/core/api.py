@@ -29,4 +29,3 @@ class SessionAuthentication2FAScheme(SessionScheme):
     """Describe SessionAuthentication2FA in the OpenAPI schema as the cookie session it is."""
 
     target_class = SessionAuthentication2FA
-

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils import translation
 
 from tirek.core.navigation import menu_for
 from tirek.core.roles import roles_for
@@ -15,5 +16,7 @@ def navigation(request) -> dict:
     return {
         "nav_items": [] if pending_2fa else menu_for(user),
         "user_roles": sorted(roles_for(user)),
-        "university_name": settings.UNIVERSITY_NAME,
+        "university_name": settings.UNIVERSITY_NAMES.get(
+            translation.get_language() or "", settings.UNIVERSITY_NAME
+        ),
     }

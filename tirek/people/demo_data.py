@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001, RUF003  (Cyrillic data: its letters are meant, not confusables)
 """The demo university: units, positions, programmes and names. Only `tirek demo` uses it.
 
 Codes are stable, so tests and other apps' demo data can refer to units by code.

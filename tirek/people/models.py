@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tirek.people.iin import FEMALE, MALE, iin_birth_date, iin_sex, validate_iin
 
@@ -126,7 +127,7 @@ class OrgUnit(models.Model):
 
 
 class PositionCategory(models.TextChoices):
-    FACULTY = "faculty", _("faculty")
+    FACULTY = "faculty", pgettext_lazy("position category", "faculty")
     STAFF = "staff", _("staff")
     MANAGEMENT = "management", _("management")
 

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001, RUF002  (Cyrillic data: its letters are meant, not confusables)
 """Cyrillic (Kazakh and Russian) to Latin, as Kazakhstan's ID documents spell names.
 
 Kazakh ID cards and passports follow the ICAO 9303 table with the Kazakh letters folded to

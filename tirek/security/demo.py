@@ -7,6 +7,7 @@ by enrolment) stay out of its reach.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -22,7 +23,7 @@ def create_demo_totp(user) -> str:
     TOTPDevice.objects.filter(user=user).delete()
     TOTPDevice.objects.create(user=user, name=DEMO_DEVICE_NAME, confirmed=True)
     record(AuditAction.TWO_FACTOR, user, extra={"event": "demo_device_created"})
-    return f"2FA code: tirek totp-code {user.get_username()}"
+    return _("2FA code: .venv/bin/tirek totp-code %(username)s") % {"username": user.get_username()}
 
 
 def demo_totp_code(user) -> str | None:

@@ -398,7 +398,8 @@ class Command(BaseCommand):
                 two_factor = (
                     str(create_demo_totp(user))
                     if create_2fa
-                    else f"2FA code: tirek totp-code {login.username}"
+                    else _("2FA code: .venv/bin/tirek totp-code %(username)s")
+                    % {"username": login.username}
                 )
             rows.append(
                 (
