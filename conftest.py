@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["tirek.testing.personas", "tirek.testing.slapd"]
+pytest_plugins = ["tirek.testing.personas", "tirek.testing.slapd", "tirek.testing.browser"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -22,12 +22,12 @@ from playwright.sync_api import expect
 from tirek.core.models import AuditAction, AuditEvent
 from tirek.core.navigation import items_for
 from tirek.core.roles import Role
-from tirek.tests_browser.conftest import RESULTS_DIR
+from tirek.testing.browser import RESULTS_DIR
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     # Under `--dist loadgroup`, xdist keeps these on one worker: one browser per run.
     pytest.mark.xdist_group("browser"),
 ]

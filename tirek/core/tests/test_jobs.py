@@ -176,7 +176,7 @@ def test_jobs_not_due_disabled_or_unregistered_are_not_claimed(registered):
     assert not JobRun.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_claims_from_threads_yield_exactly_one_run(registered):
     """Eight threads, each with its own database connection, race for one due job.
 

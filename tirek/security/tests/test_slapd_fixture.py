@@ -12,7 +12,8 @@ def test_base_entries_exist(slapd):
         found = conn.search_s(slapd.suffix, ldap.SCOPE_ONELEVEL, "(objectClass=organizationalUnit)")
     finally:
         conn.unbind_s()
-    assert {dn for dn, _ in found} == {slapd.people_dn, slapd.groups_dn}
+    # Other tests sharing this server may add branches of their own (e.g. ou=disabled).
+    assert {slapd.people_dn, slapd.groups_dn} <= {dn for dn, _ in found}
 
 
 def test_user_binds_with_own_password_only(slapd):

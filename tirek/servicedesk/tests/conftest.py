@@ -2,15 +2,6 @@ import pytest
 
 from tirek.servicedesk.models import Service, Team
 
-# The real-browser fixtures (one Chromium per test process) for test_browser.py.
-from tirek.tests_browser.conftest import (  # noqa: F401
-    browser,
-    browser_context,
-    page,
-    pytest_configure,
-    pytest_runtest_makereport,
-)
-
 
 @pytest.fixture
 def platonus(db) -> Service:

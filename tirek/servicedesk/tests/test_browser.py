@@ -23,7 +23,7 @@ from tirek.testing.personas import login_as
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.xdist_group("browser"),
 ]
 
