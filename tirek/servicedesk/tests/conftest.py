@@ -4,7 +4,17 @@ from tirek.servicedesk.models import Service, Team
 
 
 @pytest.fixture
-def platonus(db) -> Service:
+def services(db) -> None:
+    """The systems of the data migration, loaded again if a transactional test flushed them."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("tirek.servicedesk.migrations.0002_services").load(apps, None)
+
+
+@pytest.fixture
+def platonus(services) -> Service:
     return Service.objects.get(code="platonus")
 
 

@@ -25,6 +25,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.xdist_group("browser"),
+    pytest.mark.usefixtures("services"),
 ]
 
 
