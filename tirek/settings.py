@@ -309,6 +309,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # One schema name per choice set (several fields share some, several sets share "kind").
+    "ENUM_NAME_OVERRIDES": {
+        "AffiliationKindEnum": "tirek.people.models.AffiliationKind",
+        "AffiliationSourceEnum": "tirek.people.models.AffiliationSource",
+        "UnitKindEnum": "tirek.people.models.UnitKind",
+        "LifecycleEventKindEnum": "tirek.people.events.EventKind",
+        "TicketKindEnum": "tirek.servicedesk.models.Kind",
+        "TicketStatusEnum": "tirek.servicedesk.models.Status",
+        "LevelEnum": "tirek.servicedesk.models.Level",
+        "CardKindEnum": "tirek.cards.models.CardKind",
+        "ConnectorKindEnum": "tirek.access.models.ConnectorKind",
+        "OperationKindEnum": "tirek.access.models.OperationKind",
+        "GrantSourceEnum": "tirek.access.models.GrantSource",
+    },
 }
 
 # Behind nginx: trust X-Forwarded-Proto only when told to.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import authentication, exceptions, serializers, viewsets
 from rest_framework.permissions import BasePermission
@@ -21,6 +22,16 @@ from tirek.cards.permissions import visible_cards
 from tirek.cards.views import CARD_CAPS, LIST_CAPS
 from tirek.core.api import SessionAuthentication2FA
 from tirek.core.permissions import HasCapability, can, deny
+
+
+class DeviceAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents turnstile devices' `Authorization: Device <token>` header."""
+
+    target_class = "tirek.cards.api.DeviceAuthentication"
+    name = "deviceAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization"}
 
 
 class DeviceAuthentication(authentication.BaseAuthentication):
