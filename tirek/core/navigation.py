@@ -32,6 +32,7 @@ NAV: list[NavItem] = [
     NavItem(_("Approvals"), "access:inbox", ("access.approve",)),
     NavItem(_("Operations"), "access:operation_list", ("access.view_all",)),
     NavItem(_("Audit log"), "core:audit_list", ("audit.view",)),
+    NavItem(_("Users and roles"), "security:user_list", ("admin.manage_roles",)),
 ]
 
 

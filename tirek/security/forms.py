@@ -54,3 +54,31 @@ class SecondFactorForm(forms.Form):
             }
         ),
     )
+
+
+class UserSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    role = forms.ChoiceField(label=_("Role"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from tirek.core.roles import ASSIGNED_ROLES, Role
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [("", _("Any role"))] + [
+            (r.value, r.label) for r in Role if r in ASSIGNED_ROLES
+        ]
+        self.fields["role"].widget.attrs["class"] = "form-select form-select-sm"
+
+
+class AssignedRolesForm(forms.Form):
+    """The roles the department head gives by hand (the others follow from the records)."""
+
+    roles = forms.MultipleChoiceField(
+        label=_("Roles given by hand"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, **kwargs):
+        from tirek.core.roles import ASSIGNED_ROLES, Role
+
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = [(r.value, r.label) for r in Role if r in ASSIGNED_ROLES]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tirek.security import views
+from tirek.security import user_views, views
 
 app_name = "security"
 
@@ -12,4 +12,7 @@ urlpatterns = [
     path("2fa/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("2fa/verify/", views.two_factor_verify, name="two_factor_verify"),
     path("token/", views.ApiTokenView.as_view(), name="api_token"),
+    path("users/", user_views.user_list, name="user_list"),
+    path("users/<int:pk>/", user_views.user_detail, name="user_detail"),
+    path("users/<int:pk>/<slug:action>/", user_views.user_action, name="user_action"),
 ]

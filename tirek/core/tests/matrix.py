@@ -129,6 +129,15 @@ def own_person(world, role) -> dict:
     return {"pk": person.pk}
 
 
+def employee_user(world, role) -> dict:
+    """The login of the employee persona (the head administers it)."""
+    return {"pk": world.personas["employee"].pk}
+
+
+def employee_unlock(world, role) -> dict:
+    return {"pk": world.personas["employee"].pk, "action": "unlock"}
+
+
 def person_in_unit(world, role) -> dict:
     """A student of Chair A1, inside the unit head's Institute A, with no login of their own."""
     return {"pk": world.in_unit.pk}
@@ -281,6 +290,28 @@ CASES: list[Case] = [
         expect(redirect("/auth/token/")),
         method="POST",
         data={"action": "revoke"},
+    ),
+    # --- users and roles: the department head only ----------------------------------------
+    Case("security:user_list", only("dept_head")),
+    Case("security:user_detail", only("dept_head"), args=employee_user),
+    Case(
+        "security:user_detail",
+        only("dept_head", allowed=redirect()),
+        method="POST",
+        args=employee_user,
+        data={"roles": ["auditor"]},
+    ),
+    Case(
+        "security:user_action",
+        only("dept_head", allowed=redirect()),
+        method="POST",
+        args=employee_unlock,
+    ),
+    Case(
+        "security:user_action",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED, dept_head=NOT_ALLOWED),
+        label="get",
+        args=employee_unlock,
     ),
     # --- people ----------------------------------------------------------------------------
     Case("people:person_list", PEOPLE_LISTS),
