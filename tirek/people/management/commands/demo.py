@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tirek.core.roles import Role
 from tirek.people import demo_data as data
 from tirek.people import services
 from tirek.people.iin import make_iin
@@ -403,7 +404,7 @@ class Command(BaseCommand):
                 )
             rows.append(
                 (
-                    login.role,
+                    Role(login.role).label if login.role in Role.values else login.role,
                     login.username,
                     demo_password(login.username),
                     user.person.full_name,
