@@ -72,6 +72,11 @@ def persona_password(role: str) -> str:
 
 @pytest.fixture
 def org(db) -> SimpleNamespace:
+    return build_org()
+
+
+def build_org() -> SimpleNamespace:
+    """The small university every test uses (plain function: module-scoped worlds call it)."""
     root = services.create_unit(
         None, code="KRU", name_kk="Қостанай өңірлік университеті", kind="university"
     )
@@ -130,6 +135,10 @@ _PEOPLE = {
 
 @pytest.fixture
 def personas(org) -> dict:
+    return build_personas(org)
+
+
+def build_personas(org: SimpleNamespace) -> dict:
     """role name -> User, each linked to a Person with the right affiliation or group."""
     User = get_user_model()
     users = {}

@@ -204,17 +204,6 @@ def _person(org_unit, kind: str, n: int, born: dt.date, sex: str, **affiliation)
     return person
 
 
-def _fixture_body(fixture):
-    """The plain function behind a pytest fixture of tirek/testing/personas.py.
-
-    The matrix builds its world once per module (hundreds of cells share it), so it cannot
-    request the function-scoped `org` and `personas` fixtures; it calls their bodies instead,
-    so that the university is the same one every other test uses.
-    """
-    unwrap = getattr(fixture, "_get_wrapped_function", None)
-    return unwrap() if unwrap else fixture
-
-
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     """The world, built once per module inside a transaction that is rolled back at the end.
@@ -237,8 +226,8 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         outer.__enter__()
         try:
-            org = _fixture_body(persona_fixtures.org)(None)
-            users = _fixture_body(persona_fixtures.personas)(org)
+            org = persona_fixtures.build_org()
+            users = persona_fixtures.build_personas(org)
             closed = services.create_unit(
                 None,
                 code="OLD-C",
