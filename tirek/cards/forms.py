@@ -88,3 +88,26 @@ class VerifyForm(forms.Form):
 class SheetForm(forms.Form):
     group = forms.CharField(max_length=32, required=False)
     unit = forms.ModelChoiceField(queryset=OrgUnit.objects.all(), required=False)
+
+
+class ChipForm(forms.Form):
+    chip_uid = forms.CharField(
+        label=_("Chip UID"),
+        max_length=40,
+        required=False,
+        help_text=_("From the encoder, in hex; empty to clear."),
+    )
+
+
+class IdentifierExportForm(forms.Form):
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[("csv", "CSV"), ("xlsx", "XLSX")],
+        initial="csv",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    delta = forms.BooleanField(
+        label=_("Only changes since the last export"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
