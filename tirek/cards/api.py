@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tirek.cards import checking, identifiers, services
-from tirek.cards.models import Card, IdentifierExport, Turnstile
+from tirek.cards.models import EXPORT_FORMATS, Card, IdentifierExport, Turnstile
 from tirek.cards.permissions import visible_cards
 from tirek.cards.views import CARD_CAPS, LIST_CAPS
 from tirek.core.api import SessionAuthentication2FA
@@ -166,7 +166,7 @@ class IdentifierExportSerializer(serializers.ModelSerializer):
 
 
 class IdentifierExportRequest(serializers.Serializer):
-    format = serializers.ChoiceField(identifiers.FORMATS, default="csv")
+    format = serializers.ChoiceField(EXPORT_FORMATS, default="csv")
     delta = serializers.BooleanField(default=False)
 
 

@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tirek.cards.models import CardKind, CardStatus, RevocationReason
+from tirek.cards.models import EXPORT_FORMATS, CardKind, CardStatus, RevocationReason
 from tirek.people.models import OrgUnit, Person
 
 
@@ -102,7 +102,7 @@ class ChipForm(forms.Form):
 class IdentifierExportForm(forms.Form):
     format = forms.ChoiceField(
         label=_("Format"),
-        choices=[("csv", "CSV"), ("xlsx", "XLSX")],
+        choices=EXPORT_FORMATS,
         initial="csv",
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )

@@ -176,14 +176,16 @@ class Turnstile(models.Model):
         return self.name
 
 
+# The file formats of an identifier export (one choice set, one name in the OpenAPI schema).
+EXPORT_FORMATS = (("csv", "CSV"), ("xlsx", "XLSX"))
+
+
 class IdentifierExport(models.Model):
     """One export of the active identifiers for an access control system without an API.
 
     `rows` keeps what was exported ({identifier: [columns]}), so that the next delta export
     knows its base: what was added, changed or removed since this one.
     """
-
-    FORMATS = (("csv", "CSV"), ("xlsx", "XLSX"))
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     created_by = models.ForeignKey(
@@ -194,7 +196,7 @@ class IdentifierExport(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    format = models.CharField(_("format"), max_length=4, choices=FORMATS)
+    format = models.CharField(_("format"), max_length=4, choices=EXPORT_FORMATS)
     delta = models.BooleanField(_("changes only"), default=False)
     base = models.ForeignKey(
         "self",
