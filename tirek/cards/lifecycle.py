@@ -43,6 +43,16 @@ def on_leaver(person, affiliation=None, **kwargs) -> None:
         accesscontrol.person_left(person)  # no current affiliation left: dismissed in PERCo
 
 
+def on_mover(person, affiliation=None, **kwargs) -> None:
+    """A changed person: access control gets their record again if it differs (names)."""
+    from django.db import transaction
+
+    from tirek.cards import accesscontrol
+
+    with transaction.atomic():
+        accesscontrol.sync_person(person, cause="mover")
+
+
 def on_events(batch) -> None:
     """Subscriber of tirek.people.events: one call per committed batch of events."""
     for event in batch:
@@ -50,6 +60,8 @@ def on_events(batch) -> None:
             on_joiner(event.person, event.affiliation)
         elif event.kind == "leaver":
             on_leaver(event.person, event.affiliation)
+        elif event.kind == "mover":
+            on_mover(event.person, event.affiliation)
 
 
 def connect() -> bool:

@@ -167,3 +167,16 @@ def test_bad_division_goes_to_needs_attention(perco, personas):
     assert op.status == OperationStatus.NEEDS_ATTENTION and "division" in op.last_error
     # The set waits behind the failed create (same account), it never runs first.
     assert Operation.objects.get(kind="set_identifier").status == OperationStatus.PENDING
+
+
+def test_mover_with_a_new_name_updates_the_record(perco, personas):
+    person = personas["student"].person
+    services.issue_card(None, person)
+    lifecycle.on_mover(person)
+    assert kinds(person) == ["create", "set_identifier"]  # nothing changed: nothing sent
+    person.last_name = "Жаңаболат"
+    person.save()
+    lifecycle.on_mover(person)
+    assert kinds(person)[-1] == "update"
+    run_worker()
+    assert staff_of(perco, person)["last_name"] == "Жаңаболат"
