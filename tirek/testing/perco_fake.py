@@ -52,6 +52,11 @@ class PercoFake:
         self.staff: dict[int, dict] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self._next_id = 100
+        # Fault injection: after `_budget` more requests the server carries out one more and
+        # drops its answer (the worst moment to fail), then drops every connection until
+        # recover(). None: healthy.
+        self._budget: int | None = None
+        self.down = False
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -77,8 +82,31 @@ class PercoFake:
             self._thread.join(timeout=5)
             self._server = None
 
+    def fail_after(self, n: int) -> None:
+        """Answer `n` more requests, do the next one but lose its answer, then be down."""
+        self._budget = n
+        self.down = False
+
+    def recover(self) -> None:
+        self._budget = None
+        self.down = False
+
+    def _fault(self) -> str:
+        """The fate of the next request: ok, lose (done, answer dropped) or down (dropped)."""
+        with self._lock:
+            if self.down:
+                return "down"
+            if self._budget is None:
+                return "ok"
+            if self._budget > 0:
+                self._budget -= 1
+                return "ok"
+            self.down = True
+            return "lose"
+
     def reset(self) -> None:
         """Forget every record, division, position, token and request (between tests)."""
+        self.recover()
         with self._lock:
             for store in (self.tokens, self.divisions, self.positions, self.staff):
                 store.clear()
@@ -132,6 +160,15 @@ class PercoFake:
             raise FakeError(401, "Unauthorized")
 
     def _route(self, method: str, path: str, query: dict, body: bytes):
+        # Query parameters the examples show for each call (`token` may travel in any).
+        allowed = {"token"}
+        if path == "/api/users/staff/table":
+            allowed |= {"status", "filters"}
+        elif path == "/api/users/staff" and method == "POST":
+            allowed |= {"ids"}
+        unknown = set(query) - allowed
+        if unknown:
+            raise FakeError(400, f"Unknown parameters {sorted(unknown)}")
         if path == "/api/divisions/list" and method == "GET":
             _no_body(body)
             return list(self.divisions.values())
@@ -190,9 +227,6 @@ class PercoFake:
         }
 
     def _table(self, query: dict) -> list[dict]:
-        unknown = set(query) - {"status", "filters", "token"}
-        if unknown:
-            raise FakeError(400, f"Unknown parameters {sorted(unknown)}")
         status = (query.get("status") or ["active"])[0]
         if status not in ("active", "dismissed", "all"):
             raise FakeError(400, "Bad status")
@@ -316,6 +350,10 @@ def _handler(fake: PercoFake):
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            fault = fake._fault()
+            if fault == "down":
+                self.close_connection = True
+                return
             try:
                 result = fake.handle(
                     self.command, parts.path, parse_qs(parts.query), self.headers, body
@@ -323,6 +361,9 @@ def _handler(fake: PercoFake):
                 status = 200
             except FakeError as exc:
                 result, status = {"error": exc.message}, exc.status
+            if fault == "lose":
+                self.close_connection = True
+                return
             payload = json.dumps(result, ensure_ascii=False).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -180,3 +180,26 @@ def test_mover_with_a_new_name_updates_the_record(perco, personas):
     assert kinds(person)[-1] == "update"
     run_worker()
     assert staff_of(perco, person)["last_name"] == "Жаңаболат"
+
+
+@pytest.mark.parametrize("answered", [3, 8, 17, 30])
+def test_perco_fails_mid_batch_nothing_lost_or_doubled(perco, personas, org, answered):
+    """PERCo drops a request it carried out (answer lost), then stays down; after it recovers
+    every student has exactly one record with their card."""
+    from tirek.people.models import Affiliation, Person
+
+    for n in range(12):
+        person = Person.objects.create(last_name=f"Студент{n}", first_name="Тест")
+        Affiliation.objects.create(person=person, kind="student", unit=org.chair_a1, group="T-1")
+    cards = services.issue_bulk(None, group="T-1")
+    perco.fail_after(answered)
+    outcome = run_worker()
+    assert outcome.waiting  # the rest wait for PERCo, without using up attempts
+    assert Operation.objects.filter(status=OperationStatus.PENDING).exists()
+    perco.recover()
+    run_worker()
+    assert set(Operation.objects.values_list("status", flat=True)) == {"done"}
+    for card in cards:
+        [staff] = perco.by_tabel(f"tirek-{card.person_id}", active_only=False)
+        assert staff["identifier"] == card.number
+    assert len(perco.staff) == 12

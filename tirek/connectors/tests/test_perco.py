@@ -186,6 +186,8 @@ def _token(fake: PercoFake) -> dict:
         ),
         ("POST", "/api/users/1/mainCard", {"identifier": "1", "extra": 1}, 400),
         ("GET", "/api/divisions/list", {"x": 1}, 400),
+        ("GET", "/api/divisions/list?page=2", None, 400),
+        ("GET", "/api/users/staff/table?status=active&sort=id", None, 400),
     ],
 )
 def test_fake_rejects_other_calls(perco, method, path, body, status):
