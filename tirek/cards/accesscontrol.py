@@ -98,16 +98,16 @@ def _enqueue(account: Account, kind: str, payload: dict, actor) -> Operation:
 
 def _account(system: System, person: Person, create: bool) -> tuple[Account | None, bool]:
     """The person's account in the PERCo system; (account, True) when it needs a create."""
+    # By login: an account granted a PERCo role by hand (an operator login) is another one.
+    login = login_for(person)
     account = (
         Account.objects.select_for_update()
-        .filter(system=system, person=person)
-        .order_by("-id")
+        .filter(system=system, person=person, login=login)
         .first()
     )
     if account is None:
         if not create:
             return None, False
-        login = login_for(person)
         LoginReservation.objects.get_or_create(
             system=system, login=login, defaults={"person": person}
         )
@@ -176,13 +176,14 @@ def person_left(person: Person, actor=None) -> list[Operation]:
     for system in systems():
         account = (
             Account.objects.select_for_update()
-            .filter(system=system, person=person)
+            .filter(system=system, person=person, login=login_for(person))
             .exclude(status__in=[AccountStatus.DISABLED, AccountStatus.DELETED])
             .first()
         )
         if account is None:
             continue
-        op = _enqueue(account, OperationKind.DISABLE, {}, actor)
+        payload = {"dismissed_date": timezone.localdate().isoformat()}
+        op = _enqueue(account, OperationKind.DISABLE, payload, actor)
         account.status = AccountStatus.DISABLED
         account.save(update_fields=["status", "updated_at"])
         _audit(account, [op], actor, "leaver")

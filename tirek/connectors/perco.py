@@ -235,7 +235,11 @@ class PercoConnector(Connector):
             "POST",
             "/api/users/staff",
             params={"ids": [str(staff_id)]},
-            body={"is_active": False, "dismissed_date": dt.date.today().isoformat()},
+            body={
+                "is_active": False,
+                "dismissed_date": account.extra.get("dismissed_date")
+                or dt.date.today().isoformat(),
+            },
         )
 
     delete = disable

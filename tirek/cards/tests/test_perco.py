@@ -133,6 +133,7 @@ def test_leaver_card_removed_and_record_dismissed(perco, personas):
     run_worker()
     staff = staff_of(perco, person)
     assert staff["identifier"] == "" and staff["is_active"] == 0
+    assert staff["dismissed_date"] == timezone.localdate().isoformat()
     account = Account.objects.get(person=person, system__code="perco")
     assert account.status == AccountStatus.DISABLED
 
@@ -203,3 +204,15 @@ def test_perco_fails_mid_batch_nothing_lost_or_doubled(perco, personas, org, ans
         [staff] = perco.by_tabel(f"tirek-{card.person_id}", active_only=False)
         assert staff["identifier"] == card.number
     assert len(perco.staff) == 12
+
+
+def test_a_perco_role_account_is_not_the_card_account(perco, personas):
+    from tirek.access import services as access
+
+    person = personas["employee"].person
+    role_account, _token = access.create_account(None, person, System.objects.get(code="perco"))
+    services.issue_card(None, person)
+    card_account = Account.objects.get(person=person, login=f"tirek-{person.pk}")
+    assert card_account != role_account
+    assert list(role_account.operations.values_list("kind", flat=True)) == ["create"]
+    assert kinds(person).count("set_identifier") == 1
