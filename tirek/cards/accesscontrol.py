@@ -18,6 +18,7 @@ one account run in order, so a reissue (remove old, set new) reaches PERCo in th
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils import timezone
 
 from tirek.access.models import (
@@ -160,6 +161,25 @@ def sync_person(person: Person, actor=None, *, cause: str = "") -> list[Operatio
         if ops:
             _audit(account, ops, actor, cause)
         made += ops
+    return made
+
+
+def sync_all(actor=None) -> int:
+    """Bring PERCo to every person's cards (after PERCo is switched to `perco`, or to repair
+    drift); writes only what differs from what was last sent. Returns the operations written."""
+    from django.db import transaction
+
+    if not systems():
+        return 0
+    with_cards = Card.objects.filter(status=CardStatus.ACTIVE).values("person_id")
+    with_accounts = Account.objects.filter(
+        system__connector_kind=ConnectorKind.PERCO, login__startswith="tirek-"
+    ).values("person_id")
+    people = Person.objects.filter(Q(pk__in=with_cards) | Q(pk__in=with_accounts)).order_by("pk")
+    made = 0
+    for person in people.iterator(chunk_size=500):
+        with transaction.atomic():
+            made += len(sync_person(person, actor, cause="sync"))
     return made
 
 

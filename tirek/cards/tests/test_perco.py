@@ -216,3 +216,21 @@ def test_a_perco_role_account_is_not_the_card_account(perco, personas):
     assert card_account != role_account
     assert list(role_account.operations.values_list("kind", flat=True)) == ["create"]
     assert kinds(person).count("set_identifier") == 1
+
+
+def test_sync_all_after_connecting_perco(perco, personas):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    System.objects.filter(code="perco").update(connector_kind="manual")
+    cards = [services.issue_card(None, personas[r].person) for r in ("student", "employee")]
+    assert not Operation.objects.exists()
+    System.objects.filter(code="perco").update(connector_kind="perco")
+    out = StringIO()
+    call_command("cards", "sync-access-control", stdout=out)
+    assert out.getvalue().startswith("4 operations")
+    call_command("cards", "sync-access-control", stdout=out)  # again: nothing new
+    assert Operation.objects.count() == 4
+    run_worker()
+    assert [staff_of(perco, c.person)["identifier"] for c in cards] == [c.number for c in cards]

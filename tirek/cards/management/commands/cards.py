@@ -1,4 +1,5 @@
-"""`tirek cards export-identifiers`: the active identifiers for access control, as a file."""
+"""`tirek cards export-identifiers`: the active identifiers for access control, as a file;
+`tirek cards sync-access-control`: operations that bring PERCo to every card."""
 
 from __future__ import annotations
 
@@ -30,10 +31,19 @@ class Command(BaseCommand):
             "-o", "--output", help="File to write (default: standard output, CSV only)."
         )
         export.add_argument("--user", help="Record the export as made by this username.")
+        sub.add_parser(
+            "sync-access-control",
+            help="Queue what PERCo lacks for every active card (after connecting PERCo).",
+        )
 
     def handle(self, *args, subcommand: str, **options) -> None:
         if subcommand == "export-identifiers":
             self.export(options)
+        elif subcommand == "sync-access-control":
+            from tirek.cards import accesscontrol
+
+            made = accesscontrol.sync_all()
+            self.stdout.write(f"{made} operations queued for access control")
 
     def export(self, options) -> None:
         fmt, output = options["format"], options["output"]
