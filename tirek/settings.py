@@ -319,6 +319,7 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "tirek.servicedesk.models.Status",
         "LevelEnum": "tirek.servicedesk.models.Level",
         "CardKindEnum": "tirek.cards.models.CardKind",
+        "IdentifierExportFormatEnum": "tirek.cards.models.EXPORT_FORMATS",
         "ConnectorKindEnum": "tirek.access.models.ConnectorKind",
         "OperationKindEnum": "tirek.access.models.OperationKind",
         "GrantSourceEnum": "tirek.access.models.GrantSource",

@@ -23,6 +23,7 @@ from tirek.people.models import _localised
 class ConnectorKind(models.TextChoices):
     LDAP = "ldap", _("LDAP / Active Directory")
     SCIM = "scim", _("SCIM 2.0")
+    PERCO = "perco", _("PERCo-Web (access control)")
     MANUAL = "manual", _("manual (work items for staff)")
 
 
@@ -316,6 +317,9 @@ class OperationKind(models.TextChoices):
     DELETE = "delete", _("delete")
     ADD_TO_GROUP = "add_to_group", _("add to group")
     REMOVE_FROM_GROUP = "remove_from_group", _("remove from group")
+    # Access control (PERCo): the person's main card; payload {"identifier", "card"}.
+    SET_IDENTIFIER = "set_identifier", _("set access card")
+    REMOVE_IDENTIFIER = "remove_identifier", _("remove access card")
 
 
 class OperationStatus(models.TextChoices):

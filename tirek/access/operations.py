@@ -156,6 +156,7 @@ def execute(op: Operation, connector) -> dict:
     """Run one operation against the target; return the account fields to save."""
     account = op.account
     data = account_data(account)
+    data.extra = dict(op.payload or {})
     kind = op.kind
     if kind == OperationKind.CREATE:
         password = credentials.decrypt(op.secret) if op.secret else None
@@ -180,6 +181,10 @@ def execute(op: Operation, connector) -> dict:
         connector.add_to_group(data, op.payload["group"])
     elif kind == OperationKind.REMOVE_FROM_GROUP:
         connector.remove_from_group(data, op.payload["group"])
+    elif kind == OperationKind.SET_IDENTIFIER:
+        connector.set_identifier(data, op.payload["identifier"])
+    elif kind == OperationKind.REMOVE_IDENTIFIER:
+        connector.remove_identifier(data, op.payload.get("identifier", ""))
     else:
         raise PermanentError(f"unknown operation kind {kind!r}")
     return {}

@@ -8,16 +8,18 @@ with their API token (cards.turnstile). A phone's 30-second code is accepted onl
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import authentication, exceptions, serializers, viewsets
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tirek.cards import checking, services
-from tirek.cards.models import Card, Turnstile
+from tirek.cards import checking, identifiers, services
+from tirek.cards.models import EXPORT_FORMATS, Card, IdentifierExport, Turnstile
 from tirek.cards.permissions import visible_cards
 from tirek.cards.views import CARD_CAPS, LIST_CAPS
 from tirek.core.api import SessionAuthentication2FA
@@ -142,3 +144,58 @@ class CardViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return visible_cards(self.request.user).select_related("person", "unit").order_by("pk")
+
+
+class IdentifierExportSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default="", read_only=True)
+
+    class Meta:
+        model = IdentifierExport
+        fields = [
+            "id",
+            "created_at",
+            "created_by",
+            "format",
+            "delta",
+            "base",
+            "total",
+            "added",
+            "changed",
+            "removed",
+        ]
+
+
+class IdentifierExportRequest(serializers.Serializer):
+    format = serializers.ChoiceField(EXPORT_FORMATS, default="csv")
+    delta = serializers.BooleanField(default=False)
+
+
+class IdentifierExportView(APIView):
+    """Active identifiers for access control without an API (cards staff only).
+
+    GET lists past exports; POST makes one (all active identifiers, or with `delta` only what
+    changed since the last export) and answers with the CSV or XLSX file itself.
+    """
+
+    permission_classes = [HasCapability]
+    capabilities = ("cards.manage",)
+
+    @extend_schema(responses=IdentifierExportSerializer(many=True))
+    def get(self, request):
+        exports = IdentifierExport.objects.select_related("created_by").defer("rows")[:50]
+        return Response(IdentifierExportSerializer(exports, many=True).data)
+
+    @extend_schema(
+        request=IdentifierExportRequest,
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="CSV or XLSX file")},
+    )
+    def post(self, request):
+        data = IdentifierExportRequest(data=request.data)
+        data.is_valid(raise_exception=True)
+        export, content = identifiers.export_identifiers(
+            request.user, data.validated_data["format"], data.validated_data["delta"]
+        )
+        response = HttpResponse(content, content_type=identifiers.content_type(export.format))
+        response["Content-Disposition"] = f'attachment; filename="{identifiers.filename(export)}"'
+        response["X-Tirek-Export"] = str(export.pk)
+        return response

@@ -8,5 +8,10 @@ router.register("cards", api.CardViewSet, basename="card")
 
 urlpatterns = [
     path("cards/turnstile/", api.TurnstileView.as_view(), name="cards-turnstile"),
+    path(
+        "cards/identifier-exports/",
+        api.IdentifierExportView.as_view(),
+        name="cards-identifier-exports",
+    ),
     *router.urls,
 ]

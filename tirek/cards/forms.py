@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tirek.cards.models import CardKind, CardStatus, RevocationReason
+from tirek.cards.models import EXPORT_FORMATS, CardKind, CardStatus, RevocationReason
 from tirek.people.models import OrgUnit, Person
 
 
@@ -88,3 +88,26 @@ class VerifyForm(forms.Form):
 class SheetForm(forms.Form):
     group = forms.CharField(max_length=32, required=False)
     unit = forms.ModelChoiceField(queryset=OrgUnit.objects.all(), required=False)
+
+
+class ChipForm(forms.Form):
+    chip_uid = forms.CharField(
+        label=_("Chip UID"),
+        max_length=40,
+        required=False,
+        help_text=_("From the encoder, in hex; empty to clear."),
+    )
+
+
+class IdentifierExportForm(forms.Form):
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=EXPORT_FORMATS,
+        initial="csv",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    delta = forms.BooleanField(
+        label=_("Only changes since the last export"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )

@@ -28,7 +28,9 @@ def on_joiner(person, affiliation=None, **kwargs) -> None:
 
 
 def on_leaver(person, affiliation=None, **kwargs) -> None:
-    from tirek.cards import services
+    from django.db import transaction
+
+    from tirek.cards import accesscontrol, services
     from tirek.cards.models import Card, RevocationReason
 
     cards = Card.objects.open().filter(person=person)
@@ -37,6 +39,18 @@ def on_leaver(person, affiliation=None, **kwargs) -> None:
         cards = cards.filter(kind=kind)
     for card in cards:
         services.revoke(None, card, RevocationReason.LEFT)
+    with transaction.atomic():
+        accesscontrol.person_left(person)  # no current affiliation left: dismissed in PERCo
+
+
+def on_mover(person, affiliation=None, **kwargs) -> None:
+    """A changed person: access control gets their record again if it differs (names)."""
+    from django.db import transaction
+
+    from tirek.cards import accesscontrol
+
+    with transaction.atomic():
+        accesscontrol.sync_person(person, cause="mover")
 
 
 def on_events(batch) -> None:
@@ -46,6 +60,8 @@ def on_events(batch) -> None:
             on_joiner(event.person, event.affiliation)
         elif event.kind == "leaver":
             on_leaver(event.person, event.affiliation)
+        elif event.kind == "mover":
+            on_mover(event.person, event.affiliation)
 
 
 def connect() -> bool:

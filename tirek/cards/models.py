@@ -87,6 +87,9 @@ class Card(models.Model):
     status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
     status_index = models.PositiveIntegerField(_("status list index"), unique=True)
     kid = models.CharField(_("key id"), max_length=16, blank=True)
+    # The RFID chip's UID (hex), entered when the plastic is encoded; access control matches
+    # it. Until it is entered the card's number is the identifier (accesscontrol.py).
+    chip_uid = models.CharField(_("chip UID"), max_length=20, blank=True)
     cti = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
     token = models.BinaryField(null=True, blank=True, editable=False)
     replaces = models.OneToOneField(
@@ -116,9 +119,21 @@ class Card(models.Model):
         verbose_name = _("card")
         verbose_name_plural = _("cards")
         indexes = [models.Index(fields=["status", "valid_until"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chip_uid"],
+                condition=~models.Q(chip_uid=""),
+                name="cards_chip_uid_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} · {self.person}"
+
+    @property
+    def identifier(self) -> str:
+        """What access control matches: the chip's UID once entered, else the card number."""
+        return self.chip_uid or self.number
 
     @property
     def letter(self) -> str:
@@ -159,3 +174,48 @@ class Turnstile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The file formats of an identifier export (one choice set, one name in the OpenAPI schema).
+EXPORT_FORMATS = (("csv", "CSV"), ("xlsx", "XLSX"))
+
+
+class IdentifierExport(models.Model):
+    """One export of the active identifiers for an access control system without an API.
+
+    `rows` keeps what was exported ({identifier: [columns]}), so that the next delta export
+    knows its base: what was added, changed or removed since this one.
+    """
+
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    format = models.CharField(_("format"), max_length=4, choices=EXPORT_FORMATS)
+    delta = models.BooleanField(_("changes only"), default=False)
+    base = models.ForeignKey(
+        "self",
+        verbose_name=_("since"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    total = models.PositiveIntegerField(_("active identifiers"), default=0)
+    added = models.PositiveIntegerField(_("added"), default=0)
+    changed = models.PositiveIntegerField(_("changed"), default=0)
+    removed = models.PositiveIntegerField(_("removed"), default=0)
+    rows = models.JSONField(default=dict, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("identifier export")
+        verbose_name_plural = _("identifier exports")
+
+    def __str__(self) -> str:
+        return f"{self.format} {self.created_at:%Y-%m-%d %H:%M}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tirek.cards import photos, statuslist, tokens
+from tirek.cards import accesscontrol, photos, statuslist, tokens
 from tirek.cards.models import (
     KIND_LETTER,
     OPEN_STATUSES,
@@ -45,6 +46,7 @@ AUDIT_FIELDS = (
     "kid",
     "photo_sha256",
     "replaces",
+    "chip_uid",
 )
 # Staff without a contract end date get a pass for this long; reissued when it runs out.
 STAFF_DEFAULT_YEARS = 3
@@ -152,6 +154,8 @@ def _create(actor, person: Person, affiliation: Affiliation, draft: bool, replac
     else:  # pragma: no cover - five collisions in a row
         raise IntegrityError("could not allocate a status list index")
     record(AuditAction.CREATE, card, after=_snap(card), actor=actor, extra={"event": "issue"})
+    if not draft:
+        accesscontrol.card_changed(card, actor, cause="issue")
     return card
 
 
@@ -218,6 +222,7 @@ def _change_status(actor, card: Card, status: str, reason: str, event: str) -> C
         actor=actor,
         extra={"event": event},
     )
+    accesscontrol.card_changed(card, actor, cause=event)
     statuslist.publish_on_commit()
     return card
 
@@ -242,6 +247,7 @@ def activate(actor, card: Card) -> Card:
         actor=actor,
         extra={"event": "activate"},
     )
+    accesscontrol.card_changed(card, actor, cause="activate")
     statuslist.publish_on_commit()
     return card
 
@@ -296,6 +302,43 @@ def set_photo(actor, card: Card, data: bytes) -> Card:
         actor=actor,
         extra={"event": "photo"},
     )
+    return card
+
+
+CHIP_UID = re.compile(r"[0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20}")
+
+
+def normalise_chip_uid(value: str) -> str:
+    """A chip UID as upper-case hex without separators: 4, 7 or 10 bytes (ISO 14443)."""
+    uid = re.sub(r"[\s:\-]", "", value or "").upper()
+    if uid and not CHIP_UID.fullmatch(uid):
+        raise CardError(_("A chip UID is 8, 14 or 20 hexadecimal digits."))
+    return uid
+
+
+@transaction.atomic
+def set_chip_uid(actor, card: Card, value: str) -> Card:
+    """The UID of the chip encoded in the plastic (empty to clear it); access control learns it."""
+    uid = normalise_chip_uid(value)
+    card = _locked(card)
+    if card.status not in OPEN_STATUSES:
+        raise CardError(_("This card is already revoked or expired."))
+    if uid and Card.objects.filter(chip_uid=uid).exclude(pk=card.pk).exists():
+        raise CardError(_("Another card already has this chip UID."))
+    if uid == card.chip_uid:
+        return card
+    before = _snap(card)
+    card.chip_uid = uid
+    card.save(update_fields=["chip_uid", "updated_at"])
+    record(
+        AuditAction.UPDATE,
+        card,
+        before=before,
+        after=_snap(card),
+        actor=actor,
+        extra={"event": "chip_uid"},
+    )
+    accesscontrol.card_changed(card, actor, cause="chip_uid")
     return card
 
 

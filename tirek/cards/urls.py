@@ -16,6 +16,8 @@ urlpatterns = [
     path("cards/<int:pk>/card.pdf", views.card_pdf, name="card_pdf"),
     path("cards/<int:pk>/action/", views.card_action, name="card_action"),
     path("cards/<int:pk>/photo/", views.card_photo, name="card_photo"),
+    path("cards/<int:pk>/chip/", views.card_chip, name="card_chip"),
+    path("cards/identifiers/", views.identifier_exports, name="identifier_exports"),
     # Public: what the QR opens, the paste form, and what offline verifiers fetch.
     path("verify/", views.verify_page, name="verify"),
     path("V/<str:code>", views.verify_code, name="verify_code"),

@@ -20,17 +20,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from tirek.cards import checking, keys, pdf, services, statuslist, tokens
+from tirek.cards import checking, identifiers, keys, pdf, services, statuslist, tokens
 from tirek.cards.forms import (
     ActionForm,
     BulkIssueForm,
     CardSearchForm,
+    ChipForm,
+    IdentifierExportForm,
     IssueForm,
     PhotoForm,
     SheetForm,
     VerifyForm,
 )
-from tirek.cards.models import Card, CardKind, CardStatus
+from tirek.cards.models import Card, CardKind, CardStatus, IdentifierExport
 from tirek.cards.permissions import own_cards, visible_cards
 from tirek.core.permissions import can, capability_required
 
@@ -117,6 +119,7 @@ def card_detail(request, pk: int):
         "qr_svg": tokens.qr_svg(bytes(card.token)) if card.token else "",
         "action_form": ActionForm(),
         "photo_form": PhotoForm(),
+        "chip_form": ChipForm(initial={"chip_uid": card.chip_uid}),
     }
     return render(request, "cards/card_detail.html", context)
 
@@ -212,6 +215,40 @@ def card_photo(request, pk: int):
     else:
         messages.error(request, _("Choose a photo file."))
     return redirect("cards:card_detail", pk=card.pk)
+
+
+@require_POST
+@capability_required("cards.manage")
+def card_chip(request, pk: int):
+    """The chip UID read when the plastic was encoded: access control matches it."""
+    card = _visible_card(request, pk)
+    form = ChipForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_chip_uid(request.user, card, form.cleaned_data["chip_uid"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Chip UID saved."))
+    else:
+        messages.error(request, " ".join(m for e in form.errors.values() for m in e))
+    return redirect("cards:card_detail", pk=card.pk)
+
+
+@capability_required("cards.manage")
+def identifier_exports(request):
+    """Active identifiers for access control without an API: a file now, and past exports."""
+    form = IdentifierExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        export, data = identifiers.export_identifiers(
+            request.user, form.cleaned_data["format"], form.cleaned_data["delta"]
+        )
+        response = HttpResponse(data, content_type=identifiers.content_type(export.format))
+        response["Content-Disposition"] = f'attachment; filename="{identifiers.filename(export)}"'
+        return response
+    exports = IdentifierExport.objects.select_related("created_by").defer("rows")[:50]
+    context = {"form": form, "exports": exports, "last": identifiers.last_export()}
+    return render(request, "cards/identifier_exports.html", context)
 
 
 @capability_required("cards.manage")

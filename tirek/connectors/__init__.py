@@ -34,6 +34,10 @@ def for_kind(kind: str, settings: dict) -> Connector:
         from tirek.connectors.scim import SCIMConnector
 
         return SCIMConnector(settings)
+    if kind == "perco":
+        from tirek.connectors.perco import PercoConnector
+
+        return PercoConnector(settings)
     if kind == "manual":
         from tirek.connectors.manual import ManualConnector
 

@@ -41,6 +41,8 @@ class AccountData:
     active: bool = True
     groups: list[str] = field(default_factory=list)
     external_id: str = ""
+    # Kind-specific details the operation carries (its payload), e.g. the PERCo staff record.
+    extra: dict = field(default_factory=dict)
 
     def attributes(self) -> dict[str, str]:
         """The attributes compared for drift."""
@@ -99,6 +101,14 @@ class Connector:
 
     def remove_from_group(self, account: AccountData, group: str) -> None:
         raise NotImplementedError
+
+    def set_identifier(self, account: AccountData, identifier: str) -> None:
+        """Make `identifier` the account's main access card (access control systems only)."""
+        raise PermanentError(f"{self.kind or 'this'} connector has no card identifiers")
+
+    def remove_identifier(self, account: AccountData, identifier: str = "") -> None:
+        """Take the main access card away (only `identifier`, when given)."""
+        raise PermanentError(f"{self.kind or 'this'} connector has no card identifiers")
 
     def read(self, login: str) -> AccountData | None:
         raise NotImplementedError

@@ -938,6 +938,25 @@ CASES += [
         args=card_student,
         data={},
     ),
+    Case(
+        "cards:card_chip",
+        only(*CARD_MANAGERS, allowed=redirect()),
+        label="student",
+        method="POST",
+        args=card_student,
+        data={"chip_uid": ""},
+    ),
+    # Identifiers for access control without an API: cards staff only (a file, or the form
+    # again for bad input).
+    Case("cards:identifier_exports", only(*CARD_MANAGERS)),
+    Case("cards:identifier_exports", only(*CARD_MANAGERS), method="POST", data={"format": "csv"}),
+    Case(
+        "cards:identifier_exports",
+        only(*CARD_MANAGERS),
+        label="bad_format",
+        method="POST",
+        data={"format": "x"},
+    ),
     # Public: what the QR opens (a junk code is "not a card code"), offline verifiers' lists.
     Case("cards:verify", PUBLIC),
     Case("cards:verify", PUBLIC, method="POST", data={"code": "NOT-A-CODE"}),
@@ -952,6 +971,13 @@ CASES += [
     Case("cards:status_list", PUBLIC, args=lambda world, role: {"list_id": 1}),
     # API: the turnstile decision for staff (and device tokens, tested in tirek/cards).
     Case("cards-turnstile", only("dept_staff"), method="POST", data={"code": "junk"}),
+    Case("cards-identifier-exports", only(*CARD_MANAGERS)),
+    Case(
+        "cards-identifier-exports",
+        only(*CARD_MANAGERS),
+        method="POST",
+        data={"format": "csv", "delta": True},
+    ),
     Case("card-list", CARD_LISTS),
     Case("card-detail", SEES_STUDENT_CARD, label="student", args=card_student),
     Case("card-detail", SEES_OUTSIDER_CARD, label="other_unit", args=card_outsider),
