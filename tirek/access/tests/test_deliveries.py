@@ -27,7 +27,7 @@ from tirek.access.models import (
     System,
     SystemRole,
 )
-from tirek.access.tests.conftest import make_person, mail_text, pdf_text, plaintext_in_database
+from tirek.access.tests.conftest import mail_text, make_person, pdf_text, plaintext_in_database
 from tirek.core.models import AuditEvent
 from tirek.people import services as people
 from tirek.testing.personas import login_as
@@ -354,9 +354,7 @@ def _temporary(personas, dspace, days: int) -> Grant:
 
 
 @pytest.mark.integration
-def test_expired_grants_are_revoked_through_the_outbox_and_warned_before(
-    personas, dspace, smtp
-):
+def test_expired_grants_are_revoked_through_the_outbox_and_warned_before(personas, dspace, smtp):
     services.update_system(personas["dept_head"], dspace, approval_chain=["unit_head"])
     grant = _temporary(personas, dspace, days=3)
     account = grant.account
