@@ -48,10 +48,9 @@ def render(system: System, printed: list, others: list) -> bytes:
         "access/slips.html",
         {
             "system": system,
-            "names": (
-                system.name_kk,
-                system.name_ru or system.name_kk,
-                system.name_en or system.name_kk,
+            # "DSpace · DSpace · DSpace" says it once.
+            "names": list(
+                dict.fromkeys(n for n in (system.name_kk, system.name_ru, system.name_en) if n)
             ),
             "where": system.login_url,
             "texts": TEXTS,
