@@ -400,3 +400,13 @@ def test_the_periodic_jobs_are_registered():
 
     assert tasks.expire_grants() == "0 grants expired, 0 people warned"
     assert tasks.send_credential_mails() == "sent: 0, retry: 0, failed: 0"
+
+
+def test_api_lists_deliveries_without_secrets(personas, dspace):
+    account, _ = services.create_account(None, personas["employee"].person, dspace)
+    services.reset_password(personas["dept_staff"], account, "mail")
+    body = client(personas["auditor"]).get("/api/v1/access/deliveries/").json()
+    rows = body["results"] if isinstance(body, dict) else body
+    assert {r["channel"] for r in rows} == {"link", "mail"}
+    assert all("secret" not in r and "token_hash" not in r for r in rows)
+    assert client(personas["employee"]).get("/api/v1/access/deliveries/").status_code == 403

@@ -868,6 +868,8 @@ CASES += [
     Case("access-operation-list", only(*STAFF_WIDE)),
     Case("access-operation-detail", only(*STAFF_WIDE), args=access_operation),
     Case("access-request-list", SIGNED_IN),
+    Case("access-delivery-list", only(*STAFF_WIDE)),
+    Case("access-delivery-detail", only(*STAFF_WIDE), args=access_credential),
     Case(
         "access-request-detail",
         expect(HIDDEN, employee=OK, unit_head=OK, **dict.fromkeys(STAFF_WIDE, OK)),
