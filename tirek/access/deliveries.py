@@ -176,6 +176,44 @@ def print_slips(actor, system: System, people: list[Person]) -> tuple[bytes, lis
 # -- mail --------------------------------------------------------------------------------------
 
 
+@transaction.atomic
+def mail_links(actor, system: System, people: list[Person]) -> tuple[int, list[SlipRow]]:
+    """Send the waiting passwords of `people` as one-time links to their personal addresses
+    instead of printing them. Returns how many mails were queued and the rows left out (no
+    waiting password, or no personal e-mail)."""
+    from tirek.access.services import MAIL_LINK_LIFETIME
+
+    rows = slip_rows(system, people)
+    now = timezone.now()
+    queued, left = 0, []
+    for row in rows:
+        if row.state != READY or not row.person.personal_email:
+            left.append(row)
+            continue
+        changed = CredentialDelivery.objects.filter(
+            pk=row.delivery.pk, secret__isnull=False
+        ).update(
+            channel=DeliveryChannel.MAIL,
+            mail_status=MailStatus.QUEUED,
+            mail_next_attempt_at=now,
+            mail_attempts=0,
+            mail_error="",
+            expires_at=now + MAIL_LINK_LIFETIME,
+        )
+        if not changed:  # delivered by someone else a moment ago
+            left.append(row)
+            continue
+        record(
+            AuditAction.UPDATE,
+            row.account,
+            actor=actor,
+            extra={"credential_delivery": row.delivery.pk, "channel": DeliveryChannel.MAIL},
+        )
+        send_soon(row.delivery.pk)
+        queued += 1
+    return queued, left
+
+
 def send_soon(delivery_id: int) -> None:
     """Queue a send for right after the commit; the periodic sweep is the durable path."""
 

@@ -389,6 +389,14 @@ def slips(request):
             people = deliveries.slip_people(
                 request.user, group=form.cleaned_data["group"], unit=form.cleaned_data["unit"]
             )
+            if request.method == "POST" and request.POST.get("action") == "mail":
+                queued, left = deliveries.mail_links(request.user, system, people)
+                messages.success(
+                    request,
+                    _("%(queued)s one-time links will be mailed; %(left)s people were left out.")
+                    % {"queued": queued, "left": len(left)},
+                )
+                return redirect(f"{request.path}?{data.urlencode()}")
             if request.method == "POST":
                 pdf, _rows = deliveries.print_slips(request.user, system, people)
                 return _pdf(pdf, system.code)
@@ -404,6 +412,11 @@ def slips(request):
             "form": form,
             "rows": rows,
             "ready": sum(1 for r in rows if r.state == deliveries.READY) if rows else 0,
+            "mailable": sum(
+                1 for r in rows if r.state == deliveries.READY and r.person.personal_email
+            )
+            if rows
+            else 0,
         },
     )
 

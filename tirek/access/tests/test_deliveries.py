@@ -410,3 +410,25 @@ def test_api_lists_deliveries_without_secrets(personas, dspace):
     assert {r["channel"] for r in rows} == {"link", "mail"}
     assert all("secret" not in r and "token_hash" not in r for r in rows)
     assert client(personas["employee"]).get("/api/v1/access/deliveries/").status_code == 403
+
+
+@pytest.mark.integration
+def test_group_links_mailed_instead_of_printed(personas, dspace, intake, smtp):
+    no_mail = intake["ready"][2]
+    no_mail.personal_email = ""
+    no_mail.save(update_fields=["personal_email"])
+    c = client(personas["dept_staff"])
+    url = reverse("access:slips")
+    form = {"system": dspace.pk, "group": GROUP, "unit": ""}
+    done = c.post(url, {**form, "action": "mail"})
+    assert done.status_code == 302
+    assert deliveries.send_due_mail()["sent"] == 2
+    assert sorted(m["To"] for m in smtp) == sorted(p.personal_email for p in intake["ready"][:2])
+    for message in smtp:
+        assert not any(s in mail_text(message) for s in intake["secrets"].values())
+    states = {r.person.pk: r.state for r in c.get(url, form).context["rows"]}
+    assert states[intake["ready"][0].pk] == "mailed" and states[no_mail.pk] == "ready"
+    # The slip then prints only the one left.
+    text = pdf_text(c.post(url, form).content)
+    assert intake["secrets"][no_mail.pk] in text
+    assert intake["secrets"][intake["ready"][0].pk] not in text
