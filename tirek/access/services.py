@@ -686,7 +686,7 @@ def expire_grants(today: dt.date | None = None) -> dict[str, int]:
 
     today = today or timezone.localdate()
     expired = 0
-    for grant in Grant.objects.filter(valid_until__lt=today).select_related("account", "role"):
+    for grant in list(Grant.objects.filter(valid_until__lt=today)):
         revoke_grant(None, grant, reason="expired")
         expired += 1
     warned = 0
