@@ -323,6 +323,8 @@ SPECTACULAR_SETTINGS = {
         "ConnectorKindEnum": "tirek.access.models.ConnectorKind",
         "OperationKindEnum": "tirek.access.models.OperationKind",
         "GrantSourceEnum": "tirek.access.models.GrantSource",
+        "DeliveryChannelEnum": "tirek.access.models.DeliveryChannel",
+        "MailStatusEnum": "tirek.access.models.MailStatus",
     },
 }
 

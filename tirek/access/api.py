@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from rest_framework import serializers, viewsets
 
-from tirek.access.models import AccessRequest, Account, Operation, System, SystemRole
+from tirek.access.models import (
+    AccessRequest,
+    Account,
+    CredentialDelivery,
+    Operation,
+    System,
+    SystemRole,
+)
 from tirek.access.permissions import visible_accounts, visible_operations, visible_requests
 from tirek.core.permissions import HasCapability
 
@@ -54,6 +61,17 @@ class OperationSerializer(serializers.ModelSerializer):
         fields = [
             "id", "account", "system", "kind", "payload", "status", "attempts",
             "next_attempt_at", "last_error", "created_at", "finished_at",
+        ]  # fmt: skip
+
+
+class CredentialDeliverySerializer(serializers.ModelSerializer):
+    """Who delivered which password by which channel, and when: never the secret or a token."""
+
+    class Meta:
+        model = CredentialDelivery
+        fields = [
+            "id", "account", "channel", "created_by", "created_at", "expires_at", "delivered_at",
+            "delivered_by", "viewed_at", "wiped_at", "mail_status", "mail_sent_at", "mail_error",
         ]  # fmt: skip
 
 
@@ -109,3 +127,12 @@ class AccessRequestViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return visible_requests(self.request.user)
+
+
+class CredentialDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [HasCapability]
+    capabilities = ("access.view_all",)
+    serializer_class = CredentialDeliverySerializer
+
+    # The same rule as the deliveries page: staff-wide readers see every delivery.
+    queryset = CredentialDelivery.objects.order_by("-created_at", "-id")

@@ -5,8 +5,8 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tirek.access.models import ApprovalStep, System, SystemRole
-from tirek.people.models import Person
+from tirek.access.models import ApprovalStep, DeliveryChannel, System, SystemRole
+from tirek.people.models import OrgUnit, Person
 
 
 class AccessRequestForm(forms.Form):
@@ -39,6 +39,12 @@ class DecisionForm(forms.Form):
 
 
 class SystemForm(forms.ModelForm):
+    login_url = forms.URLField(
+        label=_("Sign-in address"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Printed on password slips and in mails."),
+    )
     connector_settings = forms.CharField(
         label=_("Connector settings (JSON, no secrets)"),
         required=False,
@@ -55,7 +61,7 @@ class SystemForm(forms.ModelForm):
         model = System
         fields = [
             "name_kk", "name_ru", "name_en", "description_kk", "description_ru",
-            "description_en", "owner", "connector_kind", "login_pattern",
+            "description_en", "owner", "connector_kind", "login_pattern", "login_url",
             "max_concurrency", "max_per_minute", "is_active",
         ]  # fmt: skip
 
@@ -81,3 +87,31 @@ class SystemForm(forms.ModelForm):
         # Kept in the order the steps are listed: unit head, owner, department head.
         chosen = set(self.cleaned_data["approval_chain"])
         return [s for s in ApprovalStep.values if s in chosen]
+
+
+class ResetForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Deliver the new password by"),
+        choices=DeliveryChannel.choices,
+        initial=DeliveryChannel.LINK,
+    )
+
+
+class SlipForm(forms.Form):
+    system = forms.ModelChoiceField(
+        label=_("System"), queryset=System.objects.filter(is_active=True)
+    )
+    group = forms.CharField(label=_("Student group"), max_length=32, required=False)
+    unit = forms.ModelChoiceField(
+        label=_("or a unit"), queryset=OrgUnit.objects.none(), required=False
+    )
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units if units is not None else OrgUnit.objects.none()
+
+    def clean(self):
+        data = super().clean()
+        if bool((data.get("group") or "").strip()) == bool(data.get("unit")):
+            raise forms.ValidationError(_("Choose a group or a unit."))
+        return data

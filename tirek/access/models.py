@@ -80,6 +80,8 @@ class System(models.Model):
     password_policy = models.JSONField(
         _("password policy"), default=default_password_policy, blank=True
     )
+    # Printed on password slips and in mails: where the person signs in to this system.
+    login_url = models.URLField(_("sign-in address"), blank=True)
     max_concurrency = models.PositiveSmallIntegerField(_("parallel operations"), default=4)
     max_per_minute = models.PositiveIntegerField(
         _("operations per minute"), default=0, help_text=_("0 means no limit.")
@@ -222,6 +224,8 @@ class Grant(models.Model):
     request = models.ForeignKey(
         "AccessRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="grants"
     )
+    # Set when the person (and the requester) were told the grant is about to expire.
+    expiry_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -374,16 +378,52 @@ class Operation(models.Model):
         return f"#{self.pk} {self.kind} {self.account.login}"
 
 
+class DeliveryChannel(models.TextChoices):
+    LINK = "link", _("one-time link")
+    SLIP = "slip", _("printed slip")
+    MAIL = "mail", _("e-mail to the personal address")
+
+
+class MailStatus(models.TextChoices):
+    QUEUED = "queued", _("waiting to be sent")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("could not be sent")
+
+
 class CredentialDelivery(models.Model):
-    """A one-time link to an initial or reset password. Only the token's hash is stored; the
-    secret is encrypted and wiped at the first view or at expiry."""
+    """One delivery of an initial or reset password, by one channel. Only a token's hash is
+    stored; the secret is encrypted and wiped when it is delivered (seen once through the link,
+    printed on a slip) or at expiry.
+
+    Mail: the message carries a one-time link, not the password (docs/access.md says why).
+    The row is the durable job: it is sent with retries until SMTP accepts it."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=DeliveryChannel.choices, default=DeliveryChannel.LINK
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     secret = models.BinaryField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(_("expires"))
     viewed_at = models.DateTimeField(_("viewed"), null=True, blank=True)
+    # When the secret left Tirek (seen, printed) and who took it out (the person, or staff).
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delivered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     wiped_at = models.DateTimeField(null=True, blank=True)
+    mail_status = models.CharField(
+        _("mail"), max_length=8, choices=MailStatus.choices, blank=True, db_index=True
+    )
+    mail_attempts = models.PositiveSmallIntegerField(default=0)
+    mail_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    mail_sent_at = models.DateTimeField(_("mail sent"), null=True, blank=True)
+    mail_error = models.TextField(_("mail error"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -28,9 +28,11 @@ from tirek.access.models import (
     ApprovalStatus,
     ApprovalStep,
     CredentialDelivery,
+    DeliveryChannel,
     Grant,
     GrantSource,
     LoginReservation,
+    MailStatus,
     Operation,
     OperationKind,
     OperationStatus,
@@ -44,6 +46,10 @@ from tirek.core.models import AuditAction
 from tirek.people.models import Person
 
 DELIVERY_LIFETIME = dt.timedelta(days=7)
+# A mailed link opens without signing in (a new student may have no Tirek login yet), so it
+# lives only two days from the moment the mail is accepted.
+MAIL_LINK_LIFETIME = dt.timedelta(days=2)
+EXPIRY_WARNING_DAYS = 5
 SYSTEM_FIELDS = [
     "name_kk",
     "name_ru",
@@ -56,6 +62,7 @@ SYSTEM_FIELDS = [
     "connector_settings",
     "approval_chain",
     "login_pattern",
+    "login_url",
     "password_policy",
     "max_concurrency",
     "max_per_minute",
@@ -135,15 +142,26 @@ def enqueue(
     )
 
 
-def _new_delivery(actor, account: Account, secret: str) -> str:
+def _new_delivery(actor, account: Account, secret: str, channel: str = DeliveryChannel.LINK) -> str:
+    """A one-time delivery of `secret`. Returns the link's token (for the mail channel the
+    token is made anew when the mail is sent, so the one returned here opens nothing)."""
     token, digest = credentials.new_token()
-    CredentialDelivery.objects.create(
+    now = timezone.now()
+    delivery = CredentialDelivery.objects.create(
         account=account,
+        channel=channel,
         token_hash=digest,
         secret=credentials.encrypt(secret),
-        expires_at=timezone.now() + DELIVERY_LIFETIME,
+        expires_at=now
+        + (MAIL_LINK_LIFETIME if channel == DeliveryChannel.MAIL else DELIVERY_LIFETIME),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        mail_status=MailStatus.QUEUED if channel == DeliveryChannel.MAIL else "",
+        mail_next_attempt_at=now if channel == DeliveryChannel.MAIL else None,
     )
+    if channel == DeliveryChannel.MAIL:
+        from tirek.access import deliveries
+
+        deliveries.send_soon(delivery.pk)
     return token
 
 
@@ -252,23 +270,40 @@ def _account_for_update(account: Account) -> Account:
 
 
 @transaction.atomic
-def reset_password(actor, account: Account) -> str:
-    """A new password for the account: an operation for the target and a new one-time link
-    (earlier undelivered links are wiped). Returns the link's token."""
+def reset_password(actor, account: Account, channel: str = DeliveryChannel.LINK) -> str:
+    """A new password for the account: an operation for the target and a new one-time
+    delivery by `channel` (earlier undelivered ones are wiped). Returns the link's token for
+    the link channel, "" otherwise (a slip is printed from the slips page; a mail is sent by
+    the worker)."""
     account = _account_for_update(account)
     if account.status == AccountStatus.DELETED:
         raise ValidationError(_("A deleted account has no password to reset."))
+    if channel not in DeliveryChannel.values:
+        raise ValidationError({"channel": _("Choose how the password is delivered.")})
+    if account.person is None:
+        raise ValidationError(_("The account belongs to no person; nobody could receive it."))
+    if channel == DeliveryChannel.MAIL and not account.person.personal_email:
+        raise ValidationError(
+            {"channel": _("The person has no personal e-mail address; choose another way.")}
+        )
     now = timezone.now()
     CredentialDelivery.objects.filter(account=account, secret__isnull=False).update(
         secret=None, wiped_at=now
     )
+    # A mail not sent yet would carry a link to a wiped secret: stop it.
+    CredentialDelivery.objects.filter(account=account, mail_status=MailStatus.QUEUED).update(
+        mail_status=MailStatus.FAILED, mail_error="replaced by a newer password"
+    )
     password = credentials.generate_password(account.system.password_policy)
     enqueue(account, OperationKind.SET_PASSWORD, actor=actor, secret=password)
-    token = _new_delivery(actor, account, password)
+    token = _new_delivery(actor, account, password, channel)
     record(
-        AuditAction.UPDATE, account, actor=actor, extra={"password": "reset; one-time link issued"}
+        AuditAction.UPDATE,
+        account,
+        actor=actor,
+        extra={"password": "reset; new one-time delivery", "channel": channel},
     )
-    return token
+    return token if channel == DeliveryChannel.LINK else ""
 
 
 def _status_change(actor, account: Account, kind: str, status: str) -> Account:
@@ -570,15 +605,33 @@ def view_credential(user, token: str) -> tuple[Account, str]:
 
 def view_credential_by_id(user, pk: int) -> tuple[Account, str]:
     """The secret of a delivery listed on the person's own page."""
-    return _reveal(user, CredentialDelivery.objects.filter(pk=pk))
+    return _reveal(user, CredentialDelivery.objects.filter(pk=pk, channel=DeliveryChannel.LINK))
 
 
-def _reveal(user, deliveries) -> tuple[Account, str]:
+def view_mailed_credential(user, token: str) -> tuple[Account, str]:
+    """The secret behind a link mailed to the person's personal address. It opens without
+    signing in (a new student may have no Tirek login yet); someone signed in as another user
+    is refused."""
+    return _reveal(
+        user,
+        CredentialDelivery.objects.filter(
+            token_hash=credentials.token_hash(token),
+            channel=DeliveryChannel.MAIL,
+            mail_status=MailStatus.SENT,
+        ),
+        signed_out_ok=True,
+    )
+
+
+def _reveal(user, deliveries, *, signed_out_ok: bool = False) -> tuple[Account, str]:
     """For its person only, once: the secret is wiped as it is read."""
     delivery = deliveries.select_related("account__system", "account__person").first()
     if delivery is None or delivery.account.person is None:
         raise CredentialUnavailable
-    if delivery.account.person.user_id != getattr(user, "pk", None):
+    signed_in = getattr(user, "is_authenticated", False)
+    if (signed_in or not signed_out_ok) and delivery.account.person.user_id != getattr(
+        user, "pk", None
+    ):
         # Recorded outside any transaction the refusal would roll back.
         record(
             AuditAction.PERMISSION_DENIED,
@@ -594,13 +647,21 @@ def _reveal(user, deliveries) -> tuple[Account, str]:
         secret = credentials.decrypt(delivery.secret)
         now = timezone.now()
         delivery.secret, delivery.viewed_at, delivery.wiped_at = None, now, now
-        delivery.save(update_fields=["secret", "viewed_at", "wiped_at"])
+        delivery.delivered_at = now
+        delivery.delivered_by = user if signed_in else None
+        delivery.save(
+            update_fields=["secret", "viewed_at", "wiped_at", "delivered_at", "delivered_by"]
+        )
         account = Account.objects.select_related("system").get(pk=delivery.account_id)
         record(
             AuditAction.UPDATE,
             account,
-            actor=user,
-            extra={"credential_delivery": delivery.pk, "delivered": "viewed once, then wiped"},
+            actor=user if signed_in else None,
+            extra={
+                "credential_delivery": delivery.pk,
+                "channel": delivery.channel,
+                "delivered": "viewed once, then wiped",
+            },
         )
     return account, secret
 
@@ -610,3 +671,38 @@ def wipe_expired_credentials() -> int:
     return CredentialDelivery.objects.filter(secret__isnull=False, expires_at__lte=now).update(
         secret=None, wiped_at=now
     )
+
+
+# -- temporary access --------------------------------------------------------------------------
+
+
+def expire_grants(today: dt.date | None = None) -> dict[str, int]:
+    """Revoke the grants whose `valid_until` has passed (through the outbox, audited with the
+    reason "expired"), and warn of those ending within EXPIRY_WARNING_DAYS. A warning that
+    could not be sent is tried again at the next run."""
+    import logging
+
+    from tirek.access import mail
+
+    today = today or timezone.localdate()
+    expired = 0
+    for grant in list(Grant.objects.filter(valid_until__lt=today)):
+        revoke_grant(None, grant, reason="expired")
+        expired += 1
+    warned = 0
+    soon = Grant.objects.filter(
+        valid_until__gte=today,
+        valid_until__lte=today + dt.timedelta(days=EXPIRY_WARNING_DAYS),
+        expiry_warned_at__isnull=True,
+    ).select_related(
+        "account__person__user", "account__system", "role__system", "request__requested_by"
+    )
+    for grant in soon:
+        try:
+            mail.send_expiry_warning(grant)
+        except Exception:  # the mail server is down: try again tomorrow
+            logging.getLogger("tirek.access").exception("Expiry warning for grant %s", grant.pk)
+            continue
+        Grant.objects.filter(pk=grant.pk).update(expiry_warned_at=timezone.now())
+        warned += 1
+    return {"expired": expired, "warned": warned}

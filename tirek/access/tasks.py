@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django_tasks import task
+
 from tirek.core import jobs
 
 
@@ -26,3 +28,29 @@ def wipe_expired_credentials() -> str:
     from tirek.access.services import wipe_expired_credentials as wipe
 
     return f"{wipe()} expired one-time passwords wiped"
+
+
+@jobs.periodic_job("access.expire_grants", every=timedelta(days=1))
+def expire_grants() -> str:
+    """Revoke temporary grants past their date; warn a few days before."""
+    from tirek.access.services import expire_grants as run
+
+    counts = run()
+    return f"{counts['expired']} grants expired, {counts['warned']} people warned"
+
+
+@task(queue_name="notifications")
+def send_credential_mail(delivery_id: int) -> str:
+    """Send one queued credential mail right after it was made (the sweep below retries)."""
+    from tirek.access.deliveries import send_mail
+
+    return send_mail(delivery_id)
+
+
+@jobs.periodic_job("access.send_credential_mail", every=timedelta(minutes=1))
+def send_credential_mails() -> str:
+    """Send queued credential mails that are due, with retries and backoff."""
+    from tirek.access.deliveries import send_due_mail
+
+    counts = send_due_mail()
+    return ", ".join(f"{k}: {v}" for k, v in counts.items())

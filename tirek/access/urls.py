@@ -17,4 +17,7 @@ urlpatterns = [
     path("operations/", views.operation_list, name="operation_list"),
     path("operations/<int:pk>/<slug:action>/", views.operation_action, name="operation_action"),
     path("credentials/<int:pk>/", views.credential, name="credential"),
+    path("c/<str:token>/", views.mailed_credential, name="mailed_credential"),
+    path("slips/", views.slips, name="slips"),
+    path("deliveries/", views.delivery_list, name="delivery_list"),
 ]

@@ -6,16 +6,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from tirek.access import services
-from tirek.access.forms import AccessRequestForm, DecisionForm, SystemForm
+from tirek.access import credentials, deliveries, services
+from tirek.access.forms import AccessRequestForm, DecisionForm, ResetForm, SlipForm, SystemForm
 from tirek.access.models import (
     Account,
     CredentialDelivery,
+    DeliveryChannel,
+    MailStatus,
     Operation,
     OperationStatus,
     System,
@@ -29,7 +34,8 @@ from tirek.access.permissions import (
     visible_requests,
 )
 from tirek.core.permissions import can, capability_required, deny
-from tirek.people.models import Person
+from tirek.people.models import OrgUnit, Person
+from tirek.people.permissions import managed_units
 
 PAGE_SIZE = 50
 
@@ -100,10 +106,25 @@ def account_detail(request, pk: int):
             "account": account,
             "grants": account.grants.select_related("role", "granted_by"),
             "operations": account.operations.order_by("-id")[:50],
+            "deliveries": account.deliveries.select_related("created_by", "delivered_by")[:20]
+            if can(request.user, "access.view_all")
+            else None,
             "can_manage": can(request.user, "access.manage"),
+            "reset_form": ResetForm(),
+            "today": timezone.localdate(),
         },
     )
 
+
+RESET_DONE = {
+    DeliveryChannel.LINK: gettext_lazy(
+        "A new password is waiting for the person on their access page."
+    ),
+    DeliveryChannel.MAIL: gettext_lazy(
+        "A one-time link to the new password will be mailed to the person."
+    ),
+    DeliveryChannel.SLIP: gettext_lazy("The new password is printed on a slip."),
+}
 
 ACCOUNT_ACTIONS = {
     "disable": services.disable_account,
@@ -118,10 +139,13 @@ def account_action(request, pk: int, action: str):
     account = get_object_or_404(Account, pk=pk)
     try:
         if action == "reset_password":
-            services.reset_password(request.user, account)
-            messages.success(
-                request, _("A new password is waiting for the person on their access page.")
-            )
+            form = ResetForm(request.POST)
+            channel = form.cleaned_data["channel"] if form.is_valid() else DeliveryChannel.LINK
+            services.reset_password(request.user, account, channel)
+            if channel == DeliveryChannel.SLIP and account.person is not None:
+                pdf, _rows = deliveries.print_slips(request.user, account.system, [account.person])
+                return _pdf(pdf, f"{account.system.code}-{account.login}")
+            messages.success(request, RESET_DONE[channel])
         elif action in ACCOUNT_ACTIONS:
             ACCOUNT_ACTIONS[action](request.user, account)
             messages.success(request, _("Done; the change is queued for the system."))
@@ -141,8 +165,10 @@ def my_access(request):
         if person
         else Account.objects.none()
     )
-    deliveries = (
-        CredentialDelivery.objects.filter(account__person=person, secret__isnull=False)
+    waiting = (
+        CredentialDelivery.objects.filter(
+            account__person=person, secret__isnull=False, channel=DeliveryChannel.LINK
+        )
         .select_related("account__system")
         .order_by("-created_at")
         if person
@@ -155,7 +181,7 @@ def my_access(request):
         "access/my_access.html",
         {
             "accounts": accounts,
-            "deliveries": [d for d in deliveries if d.is_available],
+            "deliveries": [d for d in waiting if d.is_available],
             "requests": requests_,
             "made": made,
         },
@@ -308,3 +334,105 @@ def credential(request, pk: int):
     elif not delivery.is_available:
         context["gone"] = True
     return render(request, "access/credential.html", context)
+
+
+def mailed_credential(request, token: str):
+    """The link mailed to a personal address: no sign-in needed (a new student may have no
+    Tirek login yet), but someone signed in as another user is refused. GET shows a button
+    (mail scanners and link previews follow links); POST reveals the password once."""
+    delivery = CredentialDelivery.objects.filter(
+        token_hash=credentials.token_hash(token),
+        channel=DeliveryChannel.MAIL,
+        mail_status=MailStatus.SENT,
+    ).first()
+    context = {"delivery": delivery, "account": delivery.account if delivery else None}
+    if request.method == "POST":
+        try:
+            account, secret = services.view_mailed_credential(request.user, token)
+        except services.CredentialUnavailable:
+            context["gone"] = True
+        else:
+            context.update(secret=secret, account=account)
+    elif delivery is None or not delivery.is_available:
+        context["gone"] = True
+    if context.get("gone"):
+        context["account"] = None  # say nothing about whose link it was
+    response = render(request, "access/credential.html", context)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _pdf(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="slips-{name}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _slip_units(user):
+    if can(user, "access.manage"):
+        return OrgUnit.objects.filter(is_active=True)
+    return managed_units(user).filter(is_active=True)
+
+
+@capability_required("access.slips")
+def slips(request):
+    """Pick a system and a group or unit; see who gets a slip; print (which uses the
+    passwords up)."""
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = SlipForm(data, units=_slip_units(request.user))
+    rows = None
+    if data is not None and form.is_valid():
+        system = form.cleaned_data["system"]
+        try:
+            people = deliveries.slip_people(
+                request.user, group=form.cleaned_data["group"], unit=form.cleaned_data["unit"]
+            )
+            if request.method == "POST" and request.POST.get("action") == "mail":
+                queued, left = deliveries.mail_links(request.user, system, people)
+                messages.success(
+                    request,
+                    _("%(queued)s one-time links will be mailed; %(left)s people were left out.")
+                    % {"queued": queued, "left": len(left)},
+                )
+                return redirect(f"{request.path}?{data.urlencode()}")
+            if request.method == "POST":
+                pdf, _rows = deliveries.print_slips(request.user, system, people)
+                return _pdf(pdf, system.code)
+            rows = deliveries.slip_rows(system, people)
+        except PermissionDenied:
+            raise deny(request, "access.slips") from None
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(
+        request,
+        "access/slips_form.html",
+        {
+            "form": form,
+            "rows": rows,
+            "ready": sum(1 for r in rows if r.state == deliveries.READY) if rows else 0,
+            "mailable": sum(
+                1 for r in rows if r.state == deliveries.READY and r.person.personal_email
+            )
+            if rows
+            else 0,
+        },
+    )
+
+
+@capability_required("access.view_all")
+def delivery_list(request):
+    """Every password delivery: channel, who and when; mails that failed first."""
+    qs = CredentialDelivery.objects.select_related(
+        "account__system", "account__person", "created_by", "delivered_by"
+    ).order_by("-created_at", "-id")
+    problems = request.GET.get("show") == "problems"
+    if problems:
+        qs = qs.filter(deliveries.failed_mail())
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "access/delivery_list.html",
+        {"page": page, "problems": problems, "now": timezone.now()},
+    )

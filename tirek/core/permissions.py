@@ -54,6 +54,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "access.request": ANY_SIGNED_IN,  # for oneself; unit heads for their people (scoped)
     "access.approve": ANY_SIGNED_IN,  # only the steps that are one's own (scoped)
     "access.credentials": ANY_SIGNED_IN,  # only one's own one-time links
+    # Printed password slips: staff for everyone, unit heads for their own units (scoped)
+    "access.slips": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.UNIT_HEAD}),
     # Background jobs
     "jobs.view": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     # Service desk

@@ -54,3 +54,74 @@ def catalogue(db):
 
 def make_person(last: str, first: str, **kw):
     return people.create_person(None, last_name=last, first_name=first, **kw)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server (aiosmtpd) on a free port, and Django pointed at it. Yields the list
+    the received messages are appended to (email.message.Message objects)."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received: list = []
+
+    class Collect(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    controller = Controller(Collect(), hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = (
+        "127.0.0.1",
+        controller.port,
+        5,
+    )
+    try:
+        yield received
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_down(settings):
+    """Django pointed at a port where no mail server listens."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", _free_port(), 2
+
+
+def mail_text(message) -> str:
+    """The decoded body of a received message."""
+    return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+
+
+def pdf_text(content: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)
+    return " ".join(text.split())  # lines wrap where the layout wraps them
+
+
+def plaintext_in_database(secret: str) -> list[str]:
+    """The tables any of whose rows hold `secret` as text (a brute scan of the test DB)."""
+    from django.db import connection
+
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (the schema's own names)
+            for row in cursor.fetchall():
+                if any(secret in str(v) for v in row if isinstance(v, str)):
+                    found.append(table)
+                    break
+    return found

@@ -777,6 +777,28 @@ def access_credential(world, role) -> dict:
     return {"pk": CredentialDelivery.objects.filter(account_id=pk).first().pk}
 
 
+def access_mailed_credential(world, role) -> dict:
+    """A link mailed to the employee's personal address (sent, not yet opened)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tirek.access import credentials
+    from tirek.access.models import Account, CredentialDelivery
+
+    account = Account.objects.get(pk=access_account_own(world, role)["pk"])
+    token, digest = credentials.new_token()
+    CredentialDelivery.objects.create(
+        account=account,
+        channel="mail",
+        token_hash=digest,
+        secret=credentials.encrypt("Matrix-Secret-1"),
+        expires_at=timezone.now() + dt.timedelta(days=1),
+        mail_status="sent",
+    )
+    return {"token": token}
+
+
 def _access_request(world):
     from tirek.access import services as access
     from tirek.access.models import SystemRole
@@ -855,6 +877,14 @@ CASES += [
     ),
     # A one-time password: its person only (everyone else is refused, and that is audited).
     Case("access:credential", only("employee"), args=access_credential),
+    # A mailed link opens without signing in; GET only shows the button (POST is tested in
+    # tirek/access/tests/test_deliveries.py: another signed-in user is refused).
+    Case("access:mailed_credential", PUBLIC, args=access_mailed_credential),
+    # Slips: staff for everyone, unit heads for their own units (scoped in the view's service).
+    Case("access:slips", only(*ACCESS_EDITORS, "unit_head")),
+    # No system and no group: the form comes back with errors; nothing is printed.
+    Case("access:slips", only(*ACCESS_EDITORS, "unit_head"), method="POST", data={"group": ""}),
+    Case("access:delivery_list", only(*STAFF_WIDE)),
     # API
     Case("access-system-list", SIGNED_IN),
     Case("access-system-detail", SIGNED_IN, args=access_system),
@@ -869,6 +899,8 @@ CASES += [
     Case("access-operation-list", only(*STAFF_WIDE)),
     Case("access-operation-detail", only(*STAFF_WIDE), args=access_operation),
     Case("access-request-list", SIGNED_IN),
+    Case("access-delivery-list", only(*STAFF_WIDE)),
+    Case("access-delivery-detail", only(*STAFF_WIDE), args=access_credential),
     Case(
         "access-request-detail",
         expect(HIDDEN, employee=OK, unit_head=OK, **dict.fromkeys(STAFF_WIDE, OK)),

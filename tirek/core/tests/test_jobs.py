@@ -62,6 +62,14 @@ def test_builtin_jobs_are_registered():
         "core.prune_job_runs",
         "core.clean_axes_records",
     } <= names
+    # Every app's periodic jobs (imported with the app's tasks module).
+    assert {
+        "access.run_operations",
+        "access.wipe_expired_credentials",
+        "access.expire_grants",
+        "access.send_credential_mail",
+    } <= names
+    assert jobs.registry()["access.expire_grants"].every == timedelta(days=1)
     core = [spec for name, spec in jobs.registry().items() if name.startswith("core.")]
     assert all(spec.every == timedelta(days=1) for spec in core)
 
