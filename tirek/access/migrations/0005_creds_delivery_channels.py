@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access', '0003_operation_waits'),
+        ('access', '0004_perco_connector'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
