@@ -31,6 +31,7 @@ NAV: list[NavItem] = [
     NavItem(_("Systems"), "access:system_list", ("access.catalogue_view",)),
     NavItem(_("Approvals"), "access:inbox", ("access.approve",)),
     NavItem(_("Operations"), "access:operation_list", ("access.view_all",)),
+    NavItem(_("Policies"), "policies:policy_list", ("policies.view",)),
     NavItem(_("Audit log"), "core:audit_list", ("audit.view",)),
     NavItem(_("Users and roles"), "security:user_list", ("admin.manage_roles",)),
 ]
@@ -52,6 +53,7 @@ SECTION_OF: dict[str, str] = {
     "access:system_list": "access",
     "access:inbox": "access",
     "access:operation_list": "access",
+    "policies:policy_list": "access",
     "servicedesk:portal": "servicedesk",
     "servicedesk:queue": "servicedesk",
     "servicedesk:figures": "servicedesk",

@@ -54,6 +54,9 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "access.request": ANY_SIGNED_IN,  # for oneself; unit heads for their people (scoped)
     "access.approve": ANY_SIGNED_IN,  # only the steps that are one's own (scoped)
     "access.credentials": ANY_SIGNED_IN,  # only one's own one-time links
+    # Birthright policies (tirek/policies): who is entitled to which role by their affiliations
+    "policies.view": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
+    "policies.edit": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
     # Background jobs
     "jobs.view": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     # Service desk

@@ -138,6 +138,35 @@ def employee_unlock(world, role) -> dict:
     return {"pk": world.personas["employee"].pk, "action": "unlock"}
 
 
+def a_policy(world, role) -> dict:
+    """A birthright policy (students of Chair A1 get the first role of the catalogue)."""
+    from tirek.access.models import SystemRole
+    from tirek.policies.models import Policy
+
+    policy, _ = Policy.objects.get_or_create(
+        name="Matrix policy",
+        defaults={
+            "role": SystemRole.objects.order_by("pk").first(),
+            "affiliation_kinds": ["student"],
+            "unit": world.org.chair_a1,
+        },
+    )
+    return {"pk": policy.pk}
+
+
+def a_waiting_run(world, role) -> dict:
+    from tirek.policies.models import PolicyRun
+
+    run, _ = PolicyRun.objects.get_or_create(
+        trigger="nightly", status="waiting", defaults={"person_ids": []}
+    )
+    return {"pk": run.pk}
+
+
+def a_waiting_run_discard(world, role) -> dict:
+    return {**a_waiting_run(world, role), "decision": "discard"}
+
+
 def person_in_unit(world, role) -> dict:
     """A student of Chair A1, inside the unit head's Institute A, with no login of their own."""
     return {"pk": world.in_unit.pk}
@@ -313,6 +342,51 @@ CASES: list[Case] = [
         label="get",
         args=employee_unlock,
     ),
+    # --- birthright policies: the department edits, auditors read ----------------------------
+    Case("policies:policy_list", only(*STAFF_WIDE)),
+    Case("policies:policy_create", only("dept_head", "dept_staff")),
+    Case("policies:policy_edit", only("dept_head", "dept_staff"), args=a_policy),
+    Case(
+        "policies:policy_edit",
+        only("dept_head", "dept_staff"),
+        label="preview",
+        method="POST",
+        args=a_policy,
+        data={"action": "preview", "name": "Matrix policy", "role": "1", "is_active": "on"},
+    ),
+    Case(
+        "policies:policy_delete",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=a_policy,
+    ),
+    Case(
+        "policies:policy_delete",
+        only("dept_head", "dept_staff", allowed=redirect()),
+        method="POST",
+        args=a_policy,
+    ),
+    Case("policies:run_list", only(*STAFF_WIDE)),
+    Case("policies:run_detail", only(*STAFF_WIDE), args=a_waiting_run),
+    Case(
+        "policies:run_decide",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=a_waiting_run_discard,
+    ),
+    Case(
+        "policies:run_decide",
+        only("dept_head", "dept_staff", allowed=redirect()),
+        method="POST",
+        args=a_waiting_run_discard,
+    ),
+    Case("policies:run_now", expect(NOT_ALLOWED, anonymous=NOT_ALLOWED), label="get"),
+    Case(
+        "policies:run_now",
+        only("dept_head", "dept_staff", allowed=redirect()),
+        method="POST",
+    ),
+    Case("policies:person_entitlements", only(*STAFF_WIDE), args=person_in_unit),
     # --- people ----------------------------------------------------------------------------
     Case("people:person_list", PEOPLE_LISTS),
     Case("people:person_detail", SIGNED_IN, label="own", args=own_person),
