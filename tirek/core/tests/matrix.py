@@ -930,6 +930,10 @@ CASES += [
     # A one-time password: its person only (everyone else is refused, and that is audited).
     Case("access:credential", only("employee"), args=access_credential),
     # API
+    Case("policies-policy-list", only(*STAFF_WIDE)),
+    Case("policies-policy-detail", only(*STAFF_WIDE), args=a_policy),
+    Case("policies-run-list", only(*STAFF_WIDE)),
+    Case("policies-run-detail", only(*STAFF_WIDE), args=a_waiting_run),
     Case("access-system-list", SIGNED_IN),
     Case("access-system-detail", SIGNED_IN, args=access_system),
     Case("access-account-list", SIGNED_IN),
