@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "tirek.access",
     "tirek.servicedesk",
     "tirek.policies",
+    "tirek.manualwork",
 ]
 
 MIDDLEWARE = [

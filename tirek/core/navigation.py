@@ -32,6 +32,7 @@ NAV: list[NavItem] = [
     NavItem(_("Approvals"), "access:inbox", ("access.approve",)),
     NavItem(_("Operations"), "access:operation_list", ("access.view_all",)),
     NavItem(_("Policies"), "policies:policy_list", ("policies.view",)),
+    NavItem(_("Manual work"), "manualwork:worklist", ("access.manage",)),
     NavItem(_("Audit log"), "core:audit_list", ("audit.view",)),
     NavItem(_("Users and roles"), "security:user_list", ("admin.manage_roles",)),
 ]
@@ -54,6 +55,7 @@ SECTION_OF: dict[str, str] = {
     "access:inbox": "access",
     "access:operation_list": "access",
     "policies:policy_list": "access",
+    "manualwork:worklist": "access",
     "servicedesk:portal": "servicedesk",
     "servicedesk:queue": "servicedesk",
     "servicedesk:figures": "servicedesk",

@@ -167,6 +167,38 @@ def a_waiting_run_discard(world, role) -> dict:
     return {**a_waiting_run(world, role), "decision": "discard"}
 
 
+def a_work_item(world, role) -> dict:
+    """An open work item: a Platonus (manual) account for the student of Chair A1."""
+    from tirek.access import services as access_services
+    from tirek.access.models import System
+    from tirek.manualwork import services as manual
+    from tirek.manualwork.models import WorkItem
+
+    item = WorkItem.objects.filter(operation__account__person=world.in_unit).first()
+    if item is None:
+        access_services.create_account(None, world.in_unit, System.objects.get(code="platonus"))
+        manual.collect()
+        item = WorkItem.objects.get(operation__account__person=world.in_unit)
+    return {"pk": item.pk}
+
+
+def a_work_batch(world, role) -> dict:
+    """A batch holding the open work item (its file can be downloaded and the batch closed)."""
+    from tirek.manualwork.models import WorkBatch, WorkItem
+
+    item = WorkItem.objects.get(**a_work_item(world, role))
+    if item.batch_id is None:
+        item.batch = WorkBatch.objects.create(system=item.system, file_format="csv")
+        item.save(update_fields=["batch"])
+    return {"pk": item.batch_id}
+
+
+def manual_system_with_item(world, role) -> dict:
+    """Platonus with one open work item outside a batch, so a batch can be made."""
+    a_work_item(world, role)
+    return {"code": "platonus"}
+
+
 def person_in_unit(world, role) -> dict:
     """A student of Chair A1, inside the unit head's Institute A, with no login of their own."""
     return {"pk": world.in_unit.pk}
@@ -387,6 +419,67 @@ CASES: list[Case] = [
         method="POST",
     ),
     Case("policies:person_entitlements", only(*STAFF_WIDE), args=person_in_unit),
+    # --- manual work: the department (capability access.manage) ----------------------------
+    Case("manualwork:worklist", only("dept_head", "dept_staff")),
+    Case("manualwork:item_detail", only("dept_head", "dept_staff"), args=a_work_item),
+    Case(
+        "manualwork:item_detail",
+        only("dept_head", "dept_staff", allowed=redirect()),
+        label="problem",
+        method="POST",
+        args=a_work_item,
+        data={"action": "problem", "note": "matrix"},
+    ),
+    Case(
+        "manualwork:item_password",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=a_work_item,
+    ),
+    Case(
+        "manualwork:item_password",
+        only("dept_head", "dept_staff"),
+        method="POST",
+        args=a_work_item,
+    ),
+    Case(
+        "manualwork:batch_create",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=manual_system_with_item,
+    ),
+    Case(
+        "manualwork:batch_create",
+        only("dept_head", "dept_staff"),
+        method="POST",
+        args=manual_system_with_item,
+    ),
+    Case("manualwork:batch_list", only("dept_head", "dept_staff")),
+    Case("manualwork:batch_detail", only("dept_head", "dept_staff"), args=a_work_batch),
+    Case(
+        "manualwork:batch_download",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=a_work_batch,
+    ),
+    Case(
+        "manualwork:batch_download",
+        only("dept_head", "dept_staff"),
+        method="POST",
+        args=a_work_batch,
+    ),
+    Case(
+        "manualwork:batch_close",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=a_work_batch,
+    ),
+    Case(
+        "manualwork:batch_close",
+        only("dept_head", "dept_staff", allowed=redirect()),
+        method="POST",
+        args=a_work_batch,
+    ),
     # --- people ----------------------------------------------------------------------------
     Case("people:person_list", PEOPLE_LISTS),
     Case("people:person_detail", SIGNED_IN, label="own", args=own_person),
