@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("tirek.cards.api_urls")),
     path("", include("tirek.access.api_urls")),
     path("", include("tirek.servicedesk.api_urls")),
+    path("", include("tirek.policies.api_urls")),
 ]

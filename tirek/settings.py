@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "tirek.cards",
     "tirek.access",
     "tirek.servicedesk",
+    "tirek.policies",
+    "tirek.manualwork",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +209,9 @@ AXES_CLIENT_IP_CALLABLE = "tirek.core.middleware.client_ip"
 
 # Sessions end after SESSION_IDLE_MINUTES without a request, and at most after 12 hours.
 SESSION_IDLE_MINUTES = envint("SESSION_IDLE_MINUTES", 30)
+# Birthright policies: a run that would take roles from or disable the accounts of more people
+# than this waits for a human's confirmation (tirek/policies/services.py).
+POLICY_CONFIRM_THRESHOLD = envint("POLICY_CONFIRM_THRESHOLD", 50)
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -67,4 +67,7 @@ def generate_password(policy: dict | None = None) -> str:
         chars = [secrets.choice(CLASSES[n]) for n in names]
         chars += [secrets.choice(alphabet) for _ in range(length - len(chars))]
         secrets.SystemRandom().shuffle(chars)
-        return "".join(chars)
+        # Never a leading + - = @: a spreadsheet would read the password (in an import file or
+        # a slip list) as a formula.
+        if chars[0] not in "+-=@":
+            return "".join(chars)

@@ -62,16 +62,22 @@ class SystemForm(forms.ModelForm):
         fields = [
             "name_kk", "name_ru", "name_en", "description_kk", "description_ru",
             "description_en", "owner", "connector_kind", "login_pattern", "login_url",
-            "max_concurrency", "max_per_minute", "is_active",
+            "max_concurrency", "max_per_minute", "deletion_grace_days", "is_active",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Left empty, the grace period stays what it was (90 days for a new system).
+        self.fields["deletion_grace_days"].required = False
         if self.instance.pk:
             self.initial["connector_settings"] = json.dumps(
                 self.instance.connector_settings, indent=2, ensure_ascii=False
             )
             self.initial["approval_chain"] = self.instance.approval_chain
+
+    def clean_deletion_grace_days(self):
+        value = self.cleaned_data.get("deletion_grace_days")
+        return self.instance.deletion_grace_days if value is None else value
 
     def clean_connector_settings(self):
         text = self.cleaned_data["connector_settings"].strip() or "{}"

@@ -83,6 +83,9 @@ class System(models.Model):
     # Printed on password slips and in mails: where the person signs in to this system.
     login_url = models.URLField(_("sign-in address"), blank=True)
     max_concurrency = models.PositiveSmallIntegerField(_("parallel operations"), default=4)
+    deletion_grace_days = models.PositiveSmallIntegerField(
+        _("days before a leaver's account is deleted"), default=90
+    )
     max_per_minute = models.PositiveIntegerField(
         _("operations per minute"), default=0, help_text=_("0 means no limit.")
     )
@@ -143,6 +146,12 @@ class AccountStatus(models.TextChoices):
     DELETED = "deleted", _("deleted")
 
 
+class DisabledReason(models.TextChoices):
+    MANUAL = "manual", _("by staff")
+    LEAVER = "leaver", _("left the university")
+    LEAVE = "leave", _("academic leave")
+
+
 class Account(models.Model):
     person = models.ForeignKey(
         "people.Person",
@@ -161,6 +170,12 @@ class Account(models.Model):
         _("status"), max_length=16, choices=AccountStatus.choices, default=AccountStatus.PENDING
     )
     last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    # Why and since when a disabled account is disabled: the lifecycle re-enables only what it
+    # disabled itself, and deletes a leaver's account after the system's grace period.
+    disabled_at = models.DateTimeField(_("disabled since"), null=True, blank=True)
+    disabled_reason = models.CharField(
+        _("disabled because"), max_length=8, choices=DisabledReason.choices, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -231,7 +246,11 @@ class Grant(models.Model):
     class Meta:
         ordering = ["account", "role"]
         constraints = [
-            models.UniqueConstraint(fields=["account", "role"], name="access_one_grant_per_role")
+            # A role may be held by hand and by policy at once: each source keeps its own grant,
+            # so that a policy taking its grant away leaves the manual one in place.
+            models.UniqueConstraint(
+                fields=["account", "role", "source"], name="access_one_grant_per_role_source"
+            )
         ]
         verbose_name = _("grant")
         verbose_name_plural = _("grants")

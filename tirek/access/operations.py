@@ -32,6 +32,7 @@ from tirek.access import credentials
 from tirek.access.models import (
     Account,
     AccountStatus,
+    ConnectorKind,
     Operation,
     OperationKind,
     OperationStatus,
@@ -99,6 +100,8 @@ def claim(worker: str = "", limit: int = BATCH, now=None) -> list[Operation]:
     with transaction.atomic():
         candidates = list(
             Operation.objects.filter(_due(now), system__is_active=True)
+            # Manual systems are worked by staff from the work list (tirek/manualwork).
+            .exclude(system__connector_kind=ConnectorKind.MANUAL)
             .exclude(Exists(earlier_open))
             .order_by("id")
             .values_list("id", "system_id")[: limit * 2]

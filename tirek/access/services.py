@@ -29,6 +29,7 @@ from tirek.access.models import (
     ApprovalStep,
     CredentialDelivery,
     DeliveryChannel,
+    DisabledReason,
     Grant,
     GrantSource,
     LoginReservation,
@@ -66,6 +67,7 @@ SYSTEM_FIELDS = [
     "password_policy",
     "max_concurrency",
     "max_per_minute",
+    "deletion_grace_days",
     "is_active",
 ]
 SECRET_WORDS = ("password", "secret", "token", "key")
@@ -306,23 +308,27 @@ def reset_password(actor, account: Account, channel: str = DeliveryChannel.LINK)
     return token if channel == DeliveryChannel.LINK else ""
 
 
-def _status_change(actor, account: Account, kind: str, status: str) -> Account:
+def _status_change(actor, account: Account, kind: str, status: str, reason: str = "") -> Account:
     account = _account_for_update(account)
     if account.status == AccountStatus.DELETED:
         raise ValidationError(_("The account is deleted."))
-    before = _snap(account, ["status"])
+    fields = ["status", "disabled_reason"]
+    before = _snap(account, fields)
     enqueue(account, kind, actor=actor)
     account.status = status
-    account.save(update_fields=["status", "updated_at"])
-    record(
-        AuditAction.UPDATE, account, before=before, after=_snap(account, ["status"]), actor=actor
-    )
+    if status == AccountStatus.DISABLED:
+        account.disabled_at = timezone.now()
+        account.disabled_reason = reason or DisabledReason.MANUAL
+    else:
+        account.disabled_at, account.disabled_reason = None, ""
+    account.save(update_fields=["status", "disabled_at", "disabled_reason", "updated_at"])
+    record(AuditAction.UPDATE, account, before=before, after=_snap(account, fields), actor=actor)
     return account
 
 
 @transaction.atomic
-def disable_account(actor, account: Account) -> Account:
-    return _status_change(actor, account, OperationKind.DISABLE, AccountStatus.DISABLED)
+def disable_account(actor, account: Account, *, reason: str = DisabledReason.MANUAL) -> Account:
+    return _status_change(actor, account, OperationKind.DISABLE, AccountStatus.DISABLED, reason)
 
 
 @transaction.atomic
@@ -356,14 +362,15 @@ def grant_role(
     request: AccessRequest | None = None,
 ) -> Grant:
     account, _token = create_account(actor, person, role.system)
+    held_already = Grant.objects.filter(account=account, role=role).exists()
     grant, created = Grant.objects.get_or_create(
         account=account,
         role=role,
+        source=source,
         defaults={
             "granted_by": actor if getattr(actor, "is_authenticated", False) else None,
             "reason": reason,
             "valid_until": valid_until,
-            "source": source,
             "request": request,
         },
     )
@@ -379,7 +386,7 @@ def grant_role(
             actor=actor,
         )
         return grant
-    if role.target_group:
+    if role.target_group and not held_already:
         enqueue(
             account, OperationKind.ADD_TO_GROUP, actor=actor, payload={"group": role.target_group}
         )
@@ -391,7 +398,15 @@ def grant_role(
 def revoke_grant(actor, grant: Grant, *, reason: str = "") -> None:
     grant = Grant.objects.select_for_update().select_related("account", "role").get(pk=grant.pk)
     before = _snap(grant)
-    if grant.role.target_group and grant.account.status != AccountStatus.DELETED:
+    # The membership stays while another source (a manual grant beside a policy one) holds it.
+    held_otherwise = (
+        Grant.objects.filter(account=grant.account, role=grant.role).exclude(pk=grant.pk).exists()
+    )
+    if (
+        grant.role.target_group
+        and grant.account.status != AccountStatus.DELETED
+        and not held_otherwise
+    ):
         enqueue(
             grant.account,
             OperationKind.REMOVE_FROM_GROUP,

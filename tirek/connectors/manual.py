@@ -1,9 +1,9 @@
 """Systems with no API Tirek can reach (Platonus, Arta Synergy, PERCo, ...).
 
-Operations for them are carried out by staff by hand; turning each operation into a work item
-in the service desk is the next step (issue 5). Until then the connector refuses to act, so
-the operations wait in the needs-attention list where staff see them, do the work and mark them
-done (cancel) by hand.
+Operations for them are carried out by staff by hand, as work items (tirek/manualwork); the
+worker never calls this connector for them. It refuses to act all the same, so that an
+operation that reached it by mistake lands in the needs-attention list instead of passing as
+done.
 """
 
 from __future__ import annotations

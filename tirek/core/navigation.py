@@ -33,6 +33,8 @@ NAV: list[NavItem] = [
     NavItem(_("Operations"), "access:operation_list", ("access.view_all",)),
     NavItem(_("Password slips"), "access:slips", ("access.slips",)),
     NavItem(_("Deliveries"), "access:delivery_list", ("access.view_all",)),
+    NavItem(_("Policies"), "policies:policy_list", ("policies.view",)),
+    NavItem(_("Manual work"), "manualwork:worklist", ("access.manage",)),
     NavItem(_("Audit log"), "core:audit_list", ("audit.view",)),
     NavItem(_("Users and roles"), "security:user_list", ("admin.manage_roles",)),
 ]
@@ -56,6 +58,8 @@ SECTION_OF: dict[str, str] = {
     "access:operation_list": "access",
     "access:slips": "access",
     "access:delivery_list": "access",
+    "policies:policy_list": "access",
+    "manualwork:worklist": "access",
     "servicedesk:portal": "servicedesk",
     "servicedesk:queue": "servicedesk",
     "servicedesk:figures": "servicedesk",

@@ -56,6 +56,9 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "access.credentials": ANY_SIGNED_IN,  # only one's own one-time links
     # Printed password slips: staff for everyone, unit heads for their own units (scoped)
     "access.slips": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.UNIT_HEAD}),
+    # Birthright policies (tirek/policies): who is entitled to which role by their affiliations
+    "policies.view": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
+    "policies.edit": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
     # Background jobs
     "jobs.view": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     # Service desk

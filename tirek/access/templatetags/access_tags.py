@@ -1,6 +1,7 @@
 from django import template
 
 from tirek.access.permissions import may_request_for, visible_accounts
+from tirek.core.permissions import can
 
 register = template.Library()
 
@@ -19,5 +20,6 @@ def person_access(context, person):
         "person": person,
         "accounts": accounts,
         "may_request": may_request_for(user, person),
+        "may_see_entitlements": can(user, "policies.view"),
         "request": context["request"],
     }

@@ -138,6 +138,67 @@ def employee_unlock(world, role) -> dict:
     return {"pk": world.personas["employee"].pk, "action": "unlock"}
 
 
+def a_policy(world, role) -> dict:
+    """A birthright policy (students of Chair A1 get the first role of the catalogue)."""
+    from tirek.access.models import SystemRole
+    from tirek.policies.models import Policy
+
+    policy, _ = Policy.objects.get_or_create(
+        name="Matrix policy",
+        defaults={
+            "role": SystemRole.objects.order_by("pk").first(),
+            "affiliation_kinds": ["student"],
+            "unit": world.org.chair_a1,
+        },
+    )
+    return {"pk": policy.pk}
+
+
+def a_waiting_run(world, role) -> dict:
+    from tirek.policies.models import PolicyRun
+
+    run, _ = PolicyRun.objects.get_or_create(
+        trigger="nightly", status="waiting", defaults={"person_ids": []}
+    )
+    return {"pk": run.pk}
+
+
+def a_waiting_run_discard(world, role) -> dict:
+    return {**a_waiting_run(world, role), "decision": "discard"}
+
+
+def a_work_item(world, role) -> dict:
+    """An open work item: a Platonus (manual) account for the student of Chair A1."""
+    from tirek.access import services as access_services
+    from tirek.access.models import System
+    from tirek.manualwork import services as manual
+    from tirek.manualwork.models import WorkItem
+
+    item = WorkItem.objects.filter(operation__account__person=world.in_unit).first()
+    if item is None:
+        access_services.create_account(None, world.in_unit, System.objects.get(code="platonus"))
+        manual.collect()
+        item = WorkItem.objects.get(operation__account__person=world.in_unit)
+    return {"pk": item.pk}
+
+
+def a_work_batch(world, role) -> dict:
+    """A batch holding the open work item (its file can be downloaded and the batch closed)."""
+    from tirek.manualwork.models import WorkBatch, WorkItem
+
+    item = WorkItem.objects.get(**a_work_item(world, role))
+    if item.batch_id is None:
+        item.batch = WorkBatch.objects.create(system=item.system, file_format="csv")
+        item.save(update_fields=["batch"])
+    return {"pk": item.batch_id}
+
+
+def manual_system_with_item(world, role) -> dict:
+    """Platonus with one open work item outside a batch, so a batch can be made."""
+    a_work_item(world, role)
+    return {"code": "platonus"}
+
+
 def person_in_unit(world, role) -> dict:
     """A student of Chair A1, inside the unit head's Institute A, with no login of their own."""
     return {"pk": world.in_unit.pk}
@@ -312,6 +373,112 @@ CASES: list[Case] = [
         expect(NOT_ALLOWED, anonymous=NOT_ALLOWED, dept_head=NOT_ALLOWED),
         label="get",
         args=employee_unlock,
+    ),
+    # --- birthright policies: the department edits, auditors read ----------------------------
+    Case("policies:policy_list", only(*STAFF_WIDE)),
+    Case("policies:policy_create", only("dept_head", "dept_staff")),
+    Case("policies:policy_edit", only("dept_head", "dept_staff"), args=a_policy),
+    Case(
+        "policies:policy_edit",
+        only("dept_head", "dept_staff"),
+        label="preview",
+        method="POST",
+        args=a_policy,
+        data={"action": "preview", "name": "Matrix policy", "role": "1", "is_active": "on"},
+    ),
+    Case(
+        "policies:policy_delete",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=a_policy,
+    ),
+    Case(
+        "policies:policy_delete",
+        only("dept_head", "dept_staff", allowed=redirect()),
+        method="POST",
+        args=a_policy,
+    ),
+    Case("policies:run_list", only(*STAFF_WIDE)),
+    Case("policies:run_detail", only(*STAFF_WIDE), args=a_waiting_run),
+    Case(
+        "policies:run_decide",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=a_waiting_run_discard,
+    ),
+    Case(
+        "policies:run_decide",
+        only("dept_head", "dept_staff", allowed=redirect()),
+        method="POST",
+        args=a_waiting_run_discard,
+    ),
+    Case("policies:run_now", expect(NOT_ALLOWED, anonymous=NOT_ALLOWED), label="get"),
+    Case(
+        "policies:run_now",
+        only("dept_head", "dept_staff", allowed=redirect()),
+        method="POST",
+    ),
+    Case("policies:person_entitlements", only(*STAFF_WIDE), args=person_in_unit),
+    # --- manual work: the department (capability access.manage) ----------------------------
+    Case("manualwork:worklist", only("dept_head", "dept_staff")),
+    Case("manualwork:item_detail", only("dept_head", "dept_staff"), args=a_work_item),
+    Case(
+        "manualwork:item_detail",
+        only("dept_head", "dept_staff", allowed=redirect()),
+        label="problem",
+        method="POST",
+        args=a_work_item,
+        data={"action": "problem", "note": "matrix"},
+    ),
+    Case(
+        "manualwork:item_password",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=a_work_item,
+    ),
+    Case(
+        "manualwork:item_password",
+        only("dept_head", "dept_staff"),
+        method="POST",
+        args=a_work_item,
+    ),
+    Case(
+        "manualwork:batch_create",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=manual_system_with_item,
+    ),
+    Case(
+        "manualwork:batch_create",
+        only("dept_head", "dept_staff"),
+        method="POST",
+        args=manual_system_with_item,
+    ),
+    Case("manualwork:batch_list", only("dept_head", "dept_staff")),
+    Case("manualwork:batch_detail", only("dept_head", "dept_staff"), args=a_work_batch),
+    Case(
+        "manualwork:batch_download",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=a_work_batch,
+    ),
+    Case(
+        "manualwork:batch_download",
+        only("dept_head", "dept_staff"),
+        method="POST",
+        args=a_work_batch,
+    ),
+    Case(
+        "manualwork:batch_close",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=a_work_batch,
+    ),
+    Case(
+        "manualwork:batch_close",
+        only("dept_head", "dept_staff", allowed=redirect()),
+        method="POST",
+        args=a_work_batch,
     ),
     # --- people ----------------------------------------------------------------------------
     Case("people:person_list", PEOPLE_LISTS),
@@ -886,6 +1053,10 @@ CASES += [
     Case("access:slips", only(*ACCESS_EDITORS, "unit_head"), method="POST", data={"group": ""}),
     Case("access:delivery_list", only(*STAFF_WIDE)),
     # API
+    Case("policies-policy-list", only(*STAFF_WIDE)),
+    Case("policies-policy-detail", only(*STAFF_WIDE), args=a_policy),
+    Case("policies-run-list", only(*STAFF_WIDE)),
+    Case("policies-run-detail", only(*STAFF_WIDE), args=a_waiting_run),
     Case("access-system-list", SIGNED_IN),
     Case("access-system-detail", SIGNED_IN, args=access_system),
     Case("access-account-list", SIGNED_IN),
