@@ -66,15 +66,19 @@ def test_journey_request_approve_provision_one_time_link(personas, ldap_system, 
 
 def test_staff_retry_and_cancel_from_the_needs_attention_list(personas, catalogue):
     from tirek.access.models import Operation, System
+    from tirek.manualwork import services as manual
+    from tirek.manualwork.models import WorkItem
 
     account, _ = services.create_account(
-        None, personas["employee"].person, System.objects.get(code="perco")
+        None, personas["employee"].person, System.objects.get(code="platonus")
     )
-    operations.run_due("t")
+    manual.collect()  # a manual system: the operation is a work item, and staff hit a problem
+    item = WorkItem.objects.get(operation__account=account)
+    manual.report_problem(personas["dept_staff"], item, note="Platonus refuses the record")
     op = Operation.objects.get(account=account)
     staff = client(personas["dept_staff"])
     listing = staff.get(reverse("access:operation_list")).content.decode()
-    assert account.login in listing and "by hand" in listing
+    assert account.login in listing and "Platonus refuses the record" in listing
     staff.post(
         reverse("access:operation_action", args=[op.pk, "retry"]), {"next": "https://evil.example/"}
     )
