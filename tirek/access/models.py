@@ -454,6 +454,12 @@ class ReconciliationRun(models.Model):
     def total_findings(self) -> int:
         return sum(self.counts.values()) if self.counts else 0
 
+    @property
+    def count_labels(self) -> list[tuple[str, int]]:
+        """(kind's label, how many) in the order of FindingKind."""
+        counts = self.counts or {}
+        return [(label, counts[value]) for value, label in FindingKind.choices if value in counts]
+
 
 class FindingKind(models.TextChoices):
     ORPHAN = "orphan", _("orphan (no person in Tirek)")

@@ -56,7 +56,6 @@ def make_person(last: str, first: str, **kw):
     return people.create_person(None, last_name=last, first_name=first, **kw)
 
 
-
 @pytest.fixture
 def scim_server(db):
     """A scim2-server of the test's own (in memory, in a thread): every test starts empty."""

@@ -417,3 +417,104 @@ def test_request_run_queues_one_task(ldap_system, running_slapd, personas, setti
     run.refresh_from_db()
     assert run.status == RunStatus.DONE and run.trigger == RunTrigger.MANUAL
     assert run.started_by == personas["dept_staff"]
+
+
+# -- pages and API -------------------------------------------------------------------------------
+
+
+def client(user):
+    from django.test import Client
+
+    from tirek.testing.personas import login_as
+
+    return login_as(Client(HTTP_ACCEPT_LANGUAGE="en"), user)
+
+
+def test_pages_staff_act_alone_and_in_bulk_others_cannot(
+    ldap_system, running_slapd, personas, settings
+):
+    from django.test import TestCase
+    from django.urls import reverse
+
+    settings.LANGUAGE_CODE = "en"
+    conn = connector(ldap_system)
+    for login in ("stray1", "stray2", "stray3"):
+        conn.create(AccountData(login=login, family_name="Stray"), None)
+    conn.close()
+    run = reconciliation.reconcile(ldap_system)
+    stray = {f.login: f for f in run.findings.all()}
+    run_url = reverse("access:run_detail", args=[run.pk])
+
+    staff = client(personas["dept_staff"])
+    page = staff.get(reverse("access:system_detail", args=[ldap_system.code])).content.decode()
+    assert run_url in page and "Reconcile now" in page
+    page = staff.get(run_url).content.decode()
+    assert "stray1" in page and "Disable in the system" in page
+    assert "stray1" not in staff.get(run_url, {"kind": "missing"}).content.decode()
+
+    # Denied: an employee and a unit head neither see nor act; an auditor reads only.
+    ignore_url = reverse("access:finding_action", args=[stray["stray1"].pk, "ignore"])
+    for role in ("employee", "unit_head"):
+        other = client(personas[role])
+        assert other.get(run_url).status_code == 403
+        assert other.post(ignore_url, {"reason": "x"}).status_code == 403
+        assert other.post(reverse("access:bulk_action", args=[run.pk])).status_code == 403
+        assert other.get(reverse("access-finding-list")).status_code == 403
+        assert (
+            other.post(reverse("access:reconcile_now", args=[ldap_system.code])).status_code == 403
+        )
+    auditor = client(personas["auditor"])
+    page = auditor.get(run_url).content.decode()
+    assert "stray1" in page and "Disable in the system" not in page
+    assert auditor.post(ignore_url, {"reason": "x"}).status_code == 403
+    assert auditor.get(reverse("access-finding-list"), {"run": run.pk}).json()["count"] == 3
+    assert set(Finding.objects.values_list("resolution", flat=True)) == {Resolution.OPEN}
+
+    # Bad input: no reason to ignore, no such person to link.
+    response = staff.post(ignore_url, {"reason": ""}, follow=True)
+    assert "Say why" in response.content.decode()
+    link_url = reverse("access:finding_action", args=[stray["stray1"].pk, "link"])
+    assert (
+        "No person has this number"
+        in staff.post(link_url, {"person": "999999"}, follow=True).content.decode()
+    )
+    assert (
+        "Choose the findings"
+        in staff.post(
+            reverse("access:bulk_action", args=[run.pk]), {"action": "ignore"}, follow=True
+        ).content.decode()
+    )
+
+    # One by one, then in bulk.
+    assert staff.post(ignore_url, {"reason": "A test entry"}).status_code == 302
+    bulk = staff.post(
+        reverse("access:bulk_action", args=[run.pk]),
+        {"action": "disable", "finding": [stray["stray2"].pk, stray["stray3"].pk]},
+    )
+    assert bulk.status_code == 302
+    resolutions = dict(run.findings.values_list("login", "resolution"))
+    assert resolutions == {
+        "stray1": Resolution.IGNORED,
+        "stray2": Resolution.DISABLED,
+        "stray3": Resolution.DISABLED,
+    }
+    assert Operation.objects.filter(kind=OperationKind.DISABLE).count() == 2
+    api = staff.get(reverse("access-finding-list"), {"run": run.pk, "resolution": "disabled"})
+    assert api.json()["count"] == 2
+    runs = staff.get(reverse("access-reconciliation-run-list"), {"system": ldap_system.code})
+    assert runs.json()["results"][0]["counts"] == {"orphan": 3}
+
+    # Reconcile now: queued as a task (run at once by the immediate backend here).
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "provisioning", "notifications"],
+        }
+    }
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = staff.post(reverse("access:reconcile_now", args=[ldap_system.code]))
+    newest = ReconciliationRun.objects.order_by("-id").first()
+    assert response["Location"] == reverse("access:run_detail", args=[newest.pk])
+    assert newest.status == RunStatus.DONE and newest.trigger == RunTrigger.MANUAL
+    # The two disabled strays are accounts with no person now; the ignored one stays ignored.
+    assert newest.counts == {"orphan": 1}
