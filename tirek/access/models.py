@@ -466,6 +466,7 @@ class FindingKind(models.TextChoices):
     MISSING = "missing", _("missing in the system")
     DRIFT = "drift", _("attributes differ")
     STATUS = "status", _("status differs")
+    GROUPS = "groups", _("group membership differs")
 
 
 class Resolution(models.TextChoices):
@@ -538,5 +539,11 @@ class Finding(models.Model):
     @property
     def values(self) -> list[tuple[str, str, str]]:
         """(attribute, Tirek's value, the target's value) for the report."""
+
+        def shown(value) -> str:
+            return ", ".join(value) if isinstance(value, list) else str(value or "")
+
         names = sorted(set(self.tirek_values) | set(self.target_values))
-        return [(n, self.tirek_values.get(n, ""), self.target_values.get(n, "")) for n in names]
+        return [
+            (n, shown(self.tirek_values.get(n)), shown(self.target_values.get(n))) for n in names
+        ]

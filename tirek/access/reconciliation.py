@@ -12,7 +12,9 @@ becomes a `Finding`:
 - drift: an attribute Tirek sets (names, e-mail, person key) has another value in the target;
   an attribute Tirek leaves empty is not compared, since Tirek would never write it;
 - status: the target's entry is active while Tirek's account is disabled or deleted, or the
-  reverse.
+  reverse;
+- groups: membership of the groups that carry the system's roles differs from the grants (read
+  with one more query of the target, after the accounts).
 
 Accounts with an operation still open are skipped (the outbox is about to change them), and so
 are accounts still waiting for their first creation. Findings are written in one transaction
@@ -28,7 +30,7 @@ An orphan is disabled by first recording it as an account with no person (so the
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -45,6 +47,7 @@ from tirek.access.models import (
     ConnectorKind,
     Finding,
     FindingKind,
+    Grant,
     LoginReservation,
     Operation,
     OperationKind,
@@ -54,6 +57,7 @@ from tirek.access.models import (
     RunStatus,
     RunTrigger,
     System,
+    SystemRole,
 )
 from tirek.access.operations import account_data
 from tirek.connectors import AccountData, ConnectorError, for_kind
@@ -166,7 +170,9 @@ def execute_run(run_id: int) -> ReconciliationRun:
         read_secret(system.connector_settings)  # a missing secret fails before any connection
         connector = for_kind(system.connector_kind, system.connector_settings)
         try:
-            result = compare(system, connector.list_accounts())
+            result = compare(
+                system, connector.list_accounts(), group_members=connector.group_members
+            )
         finally:
             connector.close()
         _save(run, result)
@@ -212,8 +218,14 @@ def _differences(tirek: dict[str, str], target: dict[str, str]) -> list[str]:
     return out
 
 
-def compare(system: System, entries: Iterable[AccountData]) -> Result:
-    """Correlate the target's entries with the system's accounts; build (unsaved) findings."""
+def compare(
+    system: System,
+    entries: Iterable[AccountData],
+    *,
+    group_members: Callable[[list[str]], dict[str, set[str]] | None] | None = None,
+) -> Result:
+    """Correlate the target's entries with the system's accounts; build (unsaved) findings.
+    `group_members` (the connector's) reads the members of the system's role groups."""
     accounts = list(
         Account.objects.filter(system=system).select_related("person").order_by("id").iterator(2000)
     )
@@ -238,6 +250,7 @@ def compare(system: System, entries: Iterable[AccountData]) -> Result:
     result = Result()
     seen: set[int] = set()
     orphans: list[AccountData] = []
+    identities: list[tuple[Account, str]] = []  # matched accounts and their external ids
     for entry in entries:
         result.entries += 1
         account = None
@@ -256,6 +269,8 @@ def compare(system: System, entries: Iterable[AccountData]) -> Result:
         result.compared += 1
         result.matched.append(account.pk)
         _compare_one(system, account, entry, result)
+        if account.status != AccountStatus.DELETED and entry.external_id:
+            identities.append((account, entry.external_id))
 
     for account in accounts:
         if (
@@ -273,7 +288,45 @@ def compare(system: System, entries: Iterable[AccountData]) -> Result:
             tirek_values={**tirek, "status": account.status},
         )
     _orphans(orphans, result)
+    if group_members is not None:
+        _groups(system, identities, group_members, result)
     return result
+
+
+def _groups(system: System, identities, group_members, result: Result) -> None:
+    """Membership of the groups that carry the system's roles: what the grants say against
+    what the target holds (other groups of the target are not Tirek's business)."""
+    managed = {
+        g.lower(): g
+        for g in SystemRole.objects.filter(system=system)
+        .exclude(target_group="")
+        .values_list("target_group", flat=True)
+    }
+    if not managed or not identities:
+        return
+    members = group_members(sorted(managed.values()))
+    if members is None:
+        return
+    members = {name.lower(): ids for name, ids in members.items()}
+    wanted: dict[int, set[str]] = {}
+    for account_id, group in Grant.objects.filter(
+        account__system=system, role__system=system
+    ).values_list("account_id", "role__target_group"):
+        if group:
+            wanted.setdefault(account_id, set()).add(group.lower())
+    for account, external_id in identities:
+        ident = external_id.lower()
+        have = {g for g in managed if ident in members.get(g, set())}
+        want = wanted.get(account.pk, set())
+        if have != want:
+            result.add(
+                kind=FindingKind.GROUPS,
+                login=account.login,
+                external_id=external_id,
+                account=account,
+                tirek_values={"groups": sorted(managed[g] for g in want)},
+                target_values={"groups": sorted(managed[g] for g in have)},
+            )
 
 
 def _compare_one(system: System, account: Account, entry: AccountData, result: Result) -> None:
@@ -558,13 +611,26 @@ STATUS_FIX = {
 @transaction.atomic
 def fix(actor, finding: Finding) -> Operation:
     """Make the target agree with Tirek: an `update` for drift, enable/disable/delete for a
-    status difference (through the outbox)."""
+    status difference, group additions and removals for membership (through the outbox)."""
     finding = _lock(finding)
-    _need(finding, FindingKind.DRIFT, FindingKind.STATUS)
+    _need(finding, FindingKind.DRIFT, FindingKind.STATUS, FindingKind.GROUPS)
     account = finding.account
     if account is None:
         raise ValidationError(_("The account no longer exists."))
-    if finding.kind == FindingKind.DRIFT:
+    if finding.kind == FindingKind.GROUPS:
+        if account.status == AccountStatus.DELETED:
+            raise ValidationError(_("The account is deleted."))
+        want = set(finding.tirek_values.get("groups") or [])
+        have = set(finding.target_values.get("groups") or [])
+        ops = [
+            _enqueue(actor, account, OperationKind.ADD_TO_GROUP, payload={"group": g})
+            for g in sorted(want - have)
+        ] + [
+            _enqueue(actor, account, OperationKind.REMOVE_FROM_GROUP, payload={"group": g})
+            for g in sorted(have - want)
+        ]
+        op = ops[0] if ops else None
+    elif finding.kind == FindingKind.DRIFT:
         if account.person_id is None or account.status == AccountStatus.DELETED:
             raise ValidationError(_("The account is deleted."))
         op = _enqueue(actor, account, OperationKind.UPDATE)

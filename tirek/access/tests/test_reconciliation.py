@@ -518,3 +518,47 @@ def test_pages_staff_act_alone_and_in_bulk_others_cannot(
     assert newest.status == RunStatus.DONE and newest.trigger == RunTrigger.MANUAL
     # The two disabled strays are accounts with no person now; the ignored one stays ignored.
     assert newest.counts == {"orphan": 1}
+
+
+@pytest.mark.parametrize("kind", ["ldap", "scim"])
+def test_group_membership_differences_are_found_and_fixed(kind, request, personas):
+    system = request.getfixturevalue("ldap_system" if kind == "ldap" else "scim_system")
+    if kind == "ldap":
+        request.getfixturevalue("running_slapd")
+    staff = personas["dept_staff"]
+    role = SystemRole.objects.get(system=system)
+    member = make_person("Омарова", "Айгерім", email="a.omarova@ksu.edu.kz")
+    outsider = make_person("Сейітов", "Нұрлан", email="n.seitov@ksu.edu.kz")
+    keeper = make_person("Ахметов", "Бауыржан", email="b.akhmetov@ksu.edu.kz")
+    services.grant_role(None, member, role)
+    services.grant_role(None, keeper, role)
+    (a_outsider,) = provision(system, outsider)
+    a_member = Account.objects.get(person=member, system=system)
+    conn = connector(system)
+    # By hand in the target: the member taken out of the role's group, an outsider put in.
+    conn.remove_from_group(operations.account_data(a_member), role.target_group)
+    conn.add_to_group(operations.account_data(a_outsider), role.target_group)
+    conn.close()
+
+    run = reconciliation.reconcile(system)
+    assert run.status == RunStatus.DONE, run.error
+    assert run.counts == {"groups": 2}
+    found = {f.account_id: f for f in findings(run)}
+    assert found[a_member.pk].tirek_values == {"groups": [role.target_group]}
+    assert found[a_member.pk].target_values == {"groups": []}
+    assert found[a_outsider.pk].target_values == {"groups": [role.target_group]}
+    done, errors = reconciliation.act_in_bulk(staff, run.findings.all(), "fix")
+    assert (done, errors) == (2, [])
+    assert sorted(
+        Operation.objects.filter(status=OperationStatus.PENDING).values_list("account", "kind")
+    ) == sorted(
+        [
+            (a_member.pk, OperationKind.ADD_TO_GROUP),
+            (a_outsider.pk, OperationKind.REMOVE_FROM_GROUP),
+        ]
+    )
+    with pytest.raises(ValidationError):
+        reconciliation.accept(staff, found[a_member.pk])
+    run_outbox()
+    again = reconciliation.reconcile(system)
+    assert again.counts == {}, list(again.findings.values_list("login", "target_values"))
