@@ -450,19 +450,29 @@ def nightly(now=None) -> list[ReconciliationRun]:
     for system in System.objects.filter(is_active=True, connector_kind__in=RECONCILED_KINDS):
         if system.connector_settings.get("reconcile") is False:
             continue
-        if ReconciliationRun.objects.filter(
-            system=system, trigger=RunTrigger.SCHEDULE, created_at__gte=slot
-        ).exists():
+        active = _active_run(system)
+        if active is not None and active.status == RunStatus.QUEUED:
+            runs.append(execute_run(active.pk))  # a "Reconcile now" whose task never came
             continue
-        if _active_run(system) is not None:
-            continue
+        if active is not None or (
+            ReconciliationRun.objects.filter(system=system, created_at__gte=slot).exists()
+        ):
+            continue  # running now, or reconciled since tonight's slot
         runs.append(reconcile(system, trigger=RunTrigger.SCHEDULE))
     return runs
 
 
 def prune(now=None) -> int:
-    """Delete runs past the retention period, keeping each system's latest run."""
+    """Close runs a dead worker left unfinished; delete runs past the retention period,
+    keeping each system's latest run."""
     now = now or timezone.now()
+    ReconciliationRun.objects.filter(
+        status__in=[RunStatus.QUEUED, RunStatus.RUNNING], created_at__lt=now - STALE_AFTER
+    ).update(
+        status=RunStatus.FAILED,
+        finished_at=now,
+        error=_("The run did not finish (the worker stopped); start it again."),
+    )
     latest = [
         r.pk
         for r in (

@@ -378,6 +378,38 @@ def test_the_nightly_job_is_registered_and_runs_in_its_hour_only(
     assert ldap_system not in [r.system for r in later]
 
 
+def test_a_queued_run_whose_task_never_came_is_run_by_the_nightly_job(
+    ldap_system, running_slapd, settings
+):
+    settings.RECONCILE_HOUR = 2
+    queued = ReconciliationRun.objects.create(system=ldap_system, trigger=RunTrigger.MANUAL)
+    night = dt.datetime(2026, 11, 26, 2, 5, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    runs = reconciliation.nightly(now=night)
+    assert queued.pk in [r.pk for r in runs]
+    queued.refresh_from_db()
+    assert queued.status == RunStatus.DONE
+
+
+def test_a_run_left_unfinished_is_closed(ldap_system):
+    stuck = ReconciliationRun.objects.create(system=ldap_system, trigger=RunTrigger.MANUAL)
+    ReconciliationRun.objects.filter(pk=stuck.pk).update(
+        status=RunStatus.RUNNING, created_at=timezone.now() - dt.timedelta(hours=4)
+    )
+    reconciliation.prune()
+    stuck.refresh_from_db()
+    assert stuck.status == RunStatus.FAILED and "did not finish" in stuck.error
+
+
+def test_scim_target_down_fails_the_run(scim_system, scim_server):
+    conn = connector(scim_system)
+    conn.create(AccountData(login="stray", family_name="Stray"), None)
+    conn.close()
+    scim_server.stop()
+    run = reconciliation.reconcile(scim_system)
+    assert run.status == RunStatus.FAILED and "SCIM" in run.error
+    assert run.findings.count() == 0
+
+
 def test_old_runs_are_pruned_but_the_latest_is_kept(ldap_system, running_slapd):
     old = [reconciliation.reconcile(ldap_system) for _ in range(3)]
     ReconciliationRun.objects.filter(pk__in=[r.pk for r in old]).update(
