@@ -403,7 +403,7 @@ class CredentialDelivery(models.Model):
 
 class RunTrigger(models.TextChoices):
     SCHEDULE = "schedule", _("nightly schedule")
-    MANUAL = "manual", _("started by staff")
+    MANUAL = "manual", _("staff")
     COMMAND = "command", _("command line")
 
 
@@ -481,6 +481,18 @@ class Resolution(models.TextChoices):
     SUPERSEDED = "superseded", _("superseded by a later run")
 
 
+# How the report names the compared attributes.
+ATTRIBUTE_LABELS = {
+    "given_name": _("first name"),
+    "family_name": _("last name"),
+    "display_name": _("display name"),
+    "email": _("e-mail"),
+    "person_key": _("person key"),
+    "status": _("status"),
+    "groups": _("groups"),
+}
+
+
 class Finding(models.Model):
     run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="findings")
     kind = models.CharField(_("kind"), max_length=16, choices=FindingKind.choices)
@@ -545,5 +557,10 @@ class Finding(models.Model):
 
         names = sorted(set(self.tirek_values) | set(self.target_values))
         return [
-            (n, shown(self.tirek_values.get(n)), shown(self.target_values.get(n))) for n in names
+            (
+                ATTRIBUTE_LABELS.get(n, n),
+                shown(self.tirek_values.get(n)),
+                shown(self.target_values.get(n)),
+            )
+            for n in names
         ]
