@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from tirek.access import reconciliation
@@ -151,9 +151,14 @@ def bulk_action(request, pk: int):
         request.user, findings, action, reason=request.POST.get("reason", "")
     )
     if done:
-        messages.success(request, _("%(n)d findings done.") % {"n": done})
+        messages.success(
+            request, ngettext("%(n)d finding done.", "%(n)d findings done.", done) % {"n": done}
+        )
     for error in errors[:20]:
         messages.error(request, error)
     if len(errors) > 20:
-        messages.error(request, _("%(n)d more refused.") % {"n": len(errors) - 20})
+        more = len(errors) - 20
+        messages.error(
+            request, ngettext("%(n)d more refused.", "%(n)d more refused.", more) % {"n": more}
+        )
     return _back(request, run.pk)
