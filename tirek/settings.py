@@ -291,6 +291,13 @@ if TASKS_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
     RQ_QUEUES = {q: {"URL": REDIS_URL} for q in TASKS["default"]["QUEUES"]}
 
+# Nightly reconciliation of LDAP and SCIM systems: the local hour (TIME_ZONE) it starts in.
+RECONCILE_HOUR = envint("RECONCILE_HOUR", 2)
+if not 0 <= RECONCILE_HOUR <= 23:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("RECONCILE_HOUR must be an hour from 0 to 23.")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

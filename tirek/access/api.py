@@ -8,11 +8,19 @@ from tirek.access.models import (
     AccessRequest,
     Account,
     CredentialDelivery,
+    Finding,
     Operation,
+    ReconciliationRun,
     System,
     SystemRole,
 )
-from tirek.access.permissions import visible_accounts, visible_operations, visible_requests
+from tirek.access.permissions import (
+    visible_accounts,
+    visible_findings,
+    visible_operations,
+    visible_requests,
+    visible_runs,
+)
 from tirek.core.permissions import HasCapability
 
 
@@ -136,3 +144,56 @@ class CredentialDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
 
     # The same rule as the deliveries page: staff-wide readers see every delivery.
     queryset = CredentialDelivery.objects.order_by("-created_at", "-id")
+
+
+class ReconciliationRunSerializer(serializers.ModelSerializer):
+    system = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = ReconciliationRun
+        fields = [
+            "id", "system", "trigger", "started_by", "status", "created_at", "started_at",
+            "finished_at", "entries_read", "accounts_compared", "counts", "error",
+        ]  # fmt: skip
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Finding
+        fields = [
+            "id", "run", "kind", "login", "external_id", "account", "suggested_person",
+            "target_values", "tirek_values", "resolution", "note", "resolved_by", "resolved_at",
+            "operation",
+        ]  # fmt: skip
+
+
+class ReconciliationRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reconciliation reports; `?system=<code>` narrows to one system."""
+
+    permission_classes = [HasCapability]
+    capabilities = ("access.view_all",)
+    serializer_class = ReconciliationRunSerializer
+
+    def get_queryset(self):
+        runs = visible_runs(self.request.user).select_related("system")
+        system = self.request.query_params.get("system")
+        return runs.filter(system__code=system) if system else runs
+
+
+class FindingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Findings; `?run=`, `?kind=` and `?resolution=` narrow the list."""
+
+    permission_classes = [HasCapability]
+    capabilities = ("access.view_all",)
+    serializer_class = FindingSerializer
+
+    def get_queryset(self):
+        findings = visible_findings(self.request.user).order_by("id")
+        params = self.request.query_params
+        run = params.get("run", "")
+        if run.isdigit():
+            findings = findings.filter(run_id=int(run))
+        for name in ("kind", "resolution"):
+            if params.get(name):
+                findings = findings.filter(**{name: params[name]})
+        return findings

@@ -459,3 +459,171 @@ class CredentialDelivery(models.Model):
     @property
     def is_available(self) -> bool:
         return self.secret is not None and self.expires_at > timezone.now()
+
+
+# -- reconciliation ------------------------------------------------------------------------------
+
+
+class RunTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("nightly schedule")
+    MANUAL = "manual", _("staff")
+    COMMAND = "command", _("command line")
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class ReconciliationRun(models.Model):
+    """One full read of a target compared with Tirek's accounts; kept as the report."""
+
+    system = models.ForeignKey(
+        System, verbose_name=_("system"), on_delete=models.CASCADE, related_name="reconciliations"
+    )
+    trigger = models.CharField(_("started by"), max_length=16, choices=RunTrigger.choices)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    created_at = models.DateTimeField(_("queued"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    entries_read = models.PositiveIntegerField(_("entries read"), default=0)
+    accounts_compared = models.PositiveIntegerField(_("accounts compared"), default=0)
+    # Findings per kind, e.g. {"orphan": 3, "drift": 1}.
+    counts = models.JSONField(_("findings"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["system", "-created_at"])]
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+
+    def __str__(self) -> str:
+        return f"{self.system.code} #{self.pk}"
+
+    @property
+    def total_findings(self) -> int:
+        return sum(self.counts.values()) if self.counts else 0
+
+    @property
+    def count_labels(self) -> list[tuple[str, int]]:
+        """(kind's label, how many) in the order of FindingKind."""
+        counts = self.counts or {}
+        return [(label, counts[value]) for value, label in FindingKind.choices if value in counts]
+
+
+class FindingKind(models.TextChoices):
+    ORPHAN = "orphan", _("orphan (no person in Tirek)")
+    MISSING = "missing", _("missing in the system")
+    DRIFT = "drift", _("attributes differ")
+    STATUS = "status", _("status differs")
+    GROUPS = "groups", _("group membership differs")
+
+
+class Resolution(models.TextChoices):
+    OPEN = "open", _("open")
+    LINKED = "linked", _("linked to a person")
+    FIXED = "fixed", _("fix queued for the system")
+    ACCEPTED = "accepted", _("system's value accepted")
+    DISABLED = "disabled", _("disable queued for the system")
+    RECREATED = "recreated", _("re-creation queued")
+    MARKED_DELETED = "marked_deleted", _("marked deleted")
+    IGNORED = "ignored", _("ignored")
+    SUPERSEDED = "superseded", _("superseded by a later run")
+
+
+# How the report names the compared attributes.
+ATTRIBUTE_LABELS = {
+    "given_name": _("first name"),
+    "family_name": _("last name"),
+    "display_name": _("display name"),
+    "email": _("e-mail"),
+    "person_key": _("person key"),
+    "status": _("status"),
+    "groups": _("groups"),
+}
+
+
+class Finding(models.Model):
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(_("kind"), max_length=16, choices=FindingKind.choices)
+    login = models.CharField(_("login"), max_length=150)
+    # The entry's identity in the target (an LDAP DN, a SCIM id); empty when it is missing there.
+    external_id = models.CharField(_("external id"), max_length=255, blank=True)
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="findings",
+    )
+    # An orphan's likely owner: by the person key it carries, else by its e-mail address.
+    suggested_person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("likely person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    target_values = models.JSONField(_("in the system"), default=dict, blank=True)
+    tirek_values = models.JSONField(_("in Tirek"), default=dict, blank=True)
+    resolution = models.CharField(
+        _("resolution"),
+        max_length=16,
+        choices=Resolution.choices,
+        default=Resolution.OPEN,
+        db_index=True,
+    )
+    note = models.TextField(_("note"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    operation = models.ForeignKey(
+        Operation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["run", "kind", "login"]
+        indexes = [models.Index(fields=["run", "kind", "resolution"])]
+        verbose_name = _("reconciliation finding")
+        verbose_name_plural = _("reconciliation findings")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.login}"
+
+    @property
+    def values(self) -> list[tuple[str, str, str]]:
+        """(attribute, Tirek's value, the target's value) for the report."""
+
+        def shown(value) -> str:
+            return ", ".join(value) if isinstance(value, list) else str(value or "")
+
+        names = sorted(set(self.tirek_values) | set(self.target_values))
+        return [
+            (
+                ATTRIBUTE_LABELS.get(n, n),
+                shown(self.tirek_values.get(n)),
+                shown(self.target_values.get(n)),
+            )
+            for n in names
+        ]

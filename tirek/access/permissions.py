@@ -19,7 +19,9 @@ from tirek.access.models import (
     Approval,
     ApprovalStatus,
     ApprovalStep,
+    Finding,
     Operation,
+    ReconciliationRun,
 )
 from tirek.core.permissions import can
 from tirek.core.roles import Role, roles_for
@@ -100,3 +102,14 @@ def decidable_approvals(user, *, any_state: bool = False) -> QuerySet[Approval]:
     if not any_state:
         approvals = approvals.filter(status=ApprovalStatus.PENDING)
     return approvals.select_related("request__person", "request__role__system")
+
+
+def visible_runs(user) -> QuerySet[ReconciliationRun]:
+    """Reconciliation reports: whoever reads every account (staff, head, auditors)."""
+    if not _signed_in(user) or not can(user, "access.view_all"):
+        return ReconciliationRun.objects.none()
+    return ReconciliationRun.objects.all()
+
+
+def visible_findings(user) -> QuerySet[Finding]:
+    return Finding.objects.filter(run__in=visible_runs(user).values("pk"))

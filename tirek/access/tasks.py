@@ -54,3 +54,24 @@ def send_credential_mails() -> str:
 
     counts = send_due_mail()
     return ", ".join(f"{k}: {v}" for k, v in counts.items())
+
+
+@task(queue_name="provisioning")
+def reconcile_task(run_id: int) -> str:
+    """Carry out a reconciliation run staff asked for ("Reconcile now")."""
+    from tirek.access.reconciliation import execute_run
+
+    run = execute_run(run_id)
+    return f"{run.system.code}: {run.status}, {run.total_findings} findings"
+
+
+@jobs.periodic_job("access.reconcile", every=timedelta(hours=1))
+def reconcile_nightly() -> str:
+    """Reconcile every active LDAP and SCIM system once a night (in the RECONCILE_HOUR hour),
+    then delete reports past their retention."""
+    from tirek.access import reconciliation
+
+    runs = reconciliation.nightly()
+    pruned = reconciliation.prune()
+    done = ", ".join(f"{r.system.code}: {r.status} ({r.total_findings})" for r in runs)
+    return f"{len(runs)} systems reconciled{': ' + done if done else ''}; {pruned} old runs pruned"

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from tirek.access import reconciliation_views as recon
 from tirek.access import views
 
 app_name = "access"
@@ -20,4 +21,13 @@ urlpatterns = [
     path("c/<str:token>/", views.mailed_credential, name="mailed_credential"),
     path("slips/", views.slips, name="slips"),
     path("deliveries/", views.delivery_list, name="delivery_list"),
+    path("systems/<slug:code>/reconciliation/", recon.run_list, name="run_list"),
+    path("systems/<slug:code>/reconcile/", recon.reconcile_now, name="reconcile_now"),
+    path("reconciliation/<int:pk>/", recon.run_detail, name="run_detail"),
+    path("reconciliation/<int:pk>/bulk/", recon.bulk_action, name="bulk_action"),
+    path(
+        "reconciliation/findings/<int:pk>/<slug:action>/",
+        recon.finding_action,
+        name="finding_action",
+    ),
 ]

@@ -32,6 +32,7 @@ from tirek.access.permissions import (
     visible_accounts,
     visible_operations,
     visible_requests,
+    visible_runs,
 )
 from tirek.core.permissions import can, capability_required, deny
 from tirek.people.models import OrgUnit, Person
@@ -63,6 +64,9 @@ def system_detail(request, code: str):
         accounts = Paginator(
             system.accounts.select_related("person").prefetch_related("grants__role"), PAGE_SIZE
         ).get_page(request.GET.get("page"))
+    runs = None
+    if can(request.user, "access.view_all") and system.connector_kind in ("ldap", "scim"):
+        runs = visible_runs(request.user).filter(system=system).select_related("started_by")[:5]
     return render(
         request,
         "access/system_detail.html",
@@ -72,6 +76,8 @@ def system_detail(request, code: str):
             "accounts": accounts,
             "can_edit": can(request.user, "access.catalogue_edit"),
             "settings_shown": can(request.user, "access.view_all"),
+            "runs": runs,
+            "can_reconcile": system.is_active and can(request.user, "access.reconcile"),
         },
     )
 

@@ -116,3 +116,8 @@ class Connector:
     def list_accounts(self) -> Iterator[AccountData]:
         """Every account in the target (reconciliation reads the whole target)."""
         raise NotImplementedError
+
+    def group_members(self, groups: list[str]) -> dict[str, set[str]] | None:
+        """For reconciliation: the external ids (lower case) of the members of each of `groups`
+        that exists in the target; None when the connector cannot tell."""
+        return None

@@ -332,6 +332,24 @@ class LDAPConnector(Connector):
             return []
         return sorted(_first(e, "cn") for _dn, e in rows)
 
+    def group_members(self, groups: list[str]) -> dict[str, set[str]] | None:
+        if not self.groups_dn:
+            return None
+        if not groups:
+            return {}
+        names = "".join(ldap.filter.filter_format("(cn=%s)", [g]) for g in groups)
+        try:
+            rows = self._call(
+                "search_s", self.groups_dn, ldap.SCOPE_ONELEVEL, f"(|{names})", ["cn", "member"]
+            )
+        except ldap.NO_SUCH_OBJECT:
+            return {}
+        return {
+            _first(entry, "cn"): {m.decode().lower() for m in entry.get("member") or []}
+            for dn, entry in rows
+            if dn
+        }
+
     def read(self, login: str) -> AccountData | None:
         found = self._find(login)
         return self._to_account(*found) if found else None

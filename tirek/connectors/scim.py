@@ -285,6 +285,14 @@ class SCIMConnector(Connector):
             if any(m.value == user.id for m in g.members or [])
         )
 
+    def group_members(self, groups: list[str]) -> dict[str, set[str]] | None:
+        out = {}
+        for name in groups:
+            group = self._find_group(name)
+            if group is not None:
+                out[group.display_name] = {(m.value or "").lower() for m in group.members or []}
+        return out
+
     def read(self, login: str) -> AccountData | None:
         user = self._find_user(login)
         return self._account(user) if user is not None else None

@@ -51,6 +51,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "access.catalogue_edit": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
     "access.view_all": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     "access.manage": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
+    "access.reconcile": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),  # act on findings
     "access.request": ANY_SIGNED_IN,  # for oneself; unit heads for their people (scoped)
     "access.approve": ANY_SIGNED_IN,  # only the steps that are one's own (scoped)
     "access.credentials": ANY_SIGNED_IN,  # only one's own one-time links

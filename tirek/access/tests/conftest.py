@@ -125,3 +125,29 @@ def plaintext_in_database(secret: str) -> list[str]:
                     found.append(table)
                     break
     return found
+
+
+@pytest.fixture
+def scim_server(db):
+    """A scim2-server of the test's own (in memory, in a thread): every test starts empty."""
+    from tirek.connectors.scim_server import ScimServer
+
+    server = ScimServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def scim_system(scim_server, monkeypatch):
+    """A System whose connector points at the test scim2-server (token from the env)."""
+    monkeypatch.setenv("TIREK_TEST_SCIM_TOKEN", scim_server.token)
+    code = f"scimtest{next(_n)}"
+    system = System.objects.create(
+        code=code,
+        name_kk=code,
+        connector_kind="scim",
+        connector_settings={"url": scim_server.url, "secret_env": "TIREK_TEST_SCIM_TOKEN"},
+        login_pattern="{first}.{last}",
+    )
+    SystemRole.objects.create(system=system, code="staff", name_kk="staff", target_group="staff")
+    return system

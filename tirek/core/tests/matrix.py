@@ -1080,6 +1080,73 @@ CASES += [
 ]
 
 
+# --- reconciliation (tirek/access/reconciliation.py) -----------------------------------------
+# A finished run of the university directory with one open orphan: staff-wide read it, the head
+# and staff act on it (access.reconcile); auditors read only.
+
+
+def _recon_run(world):
+    from tirek.access.models import Finding, ReconciliationRun, RunStatus, System
+
+    _access_catalogue()
+    run = ReconciliationRun.objects.create(
+        system=System.objects.get(code="ldap"), trigger="command", status=RunStatus.DONE
+    )
+    finding = Finding.objects.create(run=run, kind="orphan", login="stray")
+    return run, finding
+
+
+def recon_system(world, role) -> dict:
+    _access_catalogue()
+    return {"code": "ldap"}
+
+
+def recon_run(world, role) -> dict:
+    return {"pk": _recon_run(world)[0].pk}
+
+
+def recon_finding_ignore(world, role) -> dict:
+    return {"pk": _recon_run(world)[1].pk, "action": "ignore"}
+
+
+def recon_finding(world, role) -> dict:
+    return {"pk": _recon_run(world)[1].pk}
+
+
+RECONCILERS = ("dept_head", "dept_staff")  # access.reconcile
+
+CASES += [
+    Case("access:run_list", only(*STAFF_WIDE), args=recon_system),
+    Case("access:run_detail", only(*STAFF_WIDE), args=recon_run),
+    # Queues a run (the worker reads the directory) and shows it.
+    Case(
+        "access:reconcile_now",
+        only(*RECONCILERS, allowed=redirect()),
+        method="POST",
+        args=recon_system,
+    ),
+    Case(
+        "access:finding_action",
+        only(*RECONCILERS, allowed=redirect()),
+        method="POST",
+        args=recon_finding_ignore,
+        data={"reason": "matrix"},
+    ),
+    # No action chosen: sent back with an error.
+    Case(
+        "access:bulk_action",
+        only(*RECONCILERS, allowed=redirect()),
+        method="POST",
+        args=recon_run,
+        data={},
+    ),
+    Case("access-reconciliation-run-list", only(*STAFF_WIDE)),
+    Case("access-reconciliation-run-detail", only(*STAFF_WIDE), args=recon_run),
+    Case("access-finding-list", only(*STAFF_WIDE)),
+    Case("access-finding-detail", only(*STAFF_WIDE), args=recon_finding),
+]
+
+
 # --- cards and passes (tirek/cards) -----------------------------------------------------------
 def _card_of(world, role: str):
     """The card of `role`'s persona, issued on first use (undone with the test's savepoint)."""
