@@ -11,9 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from tirek.access.models import System
 from tirek.core.permissions import HasCapability, deny
 from tirek.servicedesk import queries, services, sla
-from tirek.servicedesk.models import Comment, Kind, Level, PublicationRequest, Service, Ticket
+from tirek.servicedesk.models import Comment, Kind, Level, PublicationRequest, Ticket
 from tirek.servicedesk.permissions import sees_internal, visible_comments, visible_tickets
 
 
@@ -52,9 +53,9 @@ class PublicationSerializer(serializers.ModelSerializer):
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    service = serializers.SlugRelatedField(
+    system = serializers.SlugRelatedField(
         slug_field="code",
-        queryset=Service.objects.filter(is_active=True),
+        queryset=System.objects.filter(is_active=True),
         required=False,
         allow_null=True,
     )
@@ -74,7 +75,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "status",
             "subject",
             "description",
-            "service",
+            "system",
             "since",
             "affected_people",
             "request_type",
@@ -143,7 +144,7 @@ class TicketViewSet(
     viewsets.GenericViewSet,
 ):
     """Tickets the caller may see. Filters: kind, status (or "all"; open by default for
-    staff), service (code), q (search)."""
+    staff), system (code), q (search)."""
 
     serializer_class = TicketSerializer
     permission_classes = [HasCapability]
@@ -151,7 +152,7 @@ class TicketViewSet(
 
     def get_queryset(self):
         tickets = visible_tickets(self.request.user).select_related(
-            "service", "requester", "assignee", "publication"
+            "system", "requester", "assignee", "publication"
         )
         if self.action != "list":
             return tickets
@@ -161,9 +162,9 @@ class TicketViewSet(
             "kind": params.get("kind", ""),
             "q": params.get("q", ""),
         }
-        if params.get("service"):
-            data["service"] = Service.objects.filter(code=params["service"]).first()
-            if data["service"] is None:
+        if params.get("system"):
+            data["system"] = System.objects.filter(code=params["system"]).first()
+            if data["system"] is None:
                 return tickets.none()
         return queries.apply_filters(tickets, data, self.request.user).order_by("-opened_at", "-id")
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from tirek.access.models import System
 from tirek.servicedesk import attachments
-from tirek.servicedesk.models import Kind, Level, Service, Status
+from tirek.servicedesk.models import Kind, Level, Status
 
 
 def styled(form: forms.Form) -> None:
@@ -61,8 +63,11 @@ class MultipleFileField(forms.FileField):
         return files
 
 
-def _services():
-    return Service.objects.filter(is_active=True)
+def desk_systems():
+    """Active systems of the catalogue, in the service desk's order (profile first)."""
+    return System.objects.filter(is_active=True).order_by(
+        F("desk_profile__position").asc(nulls_last=True), "code"
+    )
 
 
 URGENCY_CHOICES = [
@@ -104,7 +109,12 @@ class TicketForm(StyledForm):
 
 class IncidentForm(TicketForm):
     kind = Kind.INCIDENT
-    service = forms.ModelChoiceField(label=_("System"), queryset=Service.objects.none())
+    system = forms.ModelChoiceField(
+        label=_("System"),
+        queryset=System.objects.none(),
+        required=False,
+        empty_label=_("other"),
+    )
     since = forms.DateTimeField(
         label=_("Since when"),
         required=False,
@@ -120,11 +130,11 @@ class IncidentForm(TicketForm):
     urgency = forms.TypedChoiceField(
         label=_("How urgent"), choices=URGENCY_CHOICES, coerce=int, initial=Level.MEDIUM
     )
-    field_order = ["service", "subject", "description", "since", "affected_people", "urgency"]
+    field_order = ["system", "subject", "description", "since", "affected_people", "urgency"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = _services()
+        self.fields["system"].queryset = desk_systems()
         self.fields["description"].label = _("What happened")
         self.fields["description"].required = True
 
@@ -134,7 +144,7 @@ class IncidentForm(TicketForm):
         impact = Level.HIGH if affected >= 50 else Level.MEDIUM if affected >= 5 else Level.LOW
         return {
             **super().service_kwargs(),
-            "service": data["service"],
+            "system": data.get("system"),
             "since": data.get("since"),
             "affected_people": affected,
             "impact": impact,
@@ -145,23 +155,23 @@ class IncidentForm(TicketForm):
 class ServiceRequestForm(TicketForm):
     kind = Kind.SERVICE_REQUEST
     request_type = forms.ChoiceField(label=_("What do you need"), choices=REQUEST_TYPES)
-    service = forms.ModelChoiceField(
-        label=_("System"), queryset=Service.objects.none(), required=False
+    system = forms.ModelChoiceField(
+        label=_("System"), queryset=System.objects.none(), required=False, empty_label=_("other")
     )
     urgency = forms.TypedChoiceField(
         label=_("How urgent"), choices=URGENCY_CHOICES, coerce=int, initial=Level.LOW
     )
-    field_order = ["request_type", "service", "subject", "description", "urgency"]
+    field_order = ["request_type", "system", "subject", "description", "urgency"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = _services()
+        self.fields["system"].queryset = desk_systems()
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         return {
             **super().service_kwargs(),
-            "service": data.get("service"),
+            "system": data.get("system"),
             "request_type": data["request_type"],
             "impact": Level.LOW,
             "urgency": data["urgency"],
@@ -170,21 +180,24 @@ class ServiceRequestForm(TicketForm):
 
 class QuestionForm(TicketForm):
     kind = Kind.QUESTION
-    service = forms.ModelChoiceField(
-        label=_("About which system"), queryset=Service.objects.none(), required=False
+    system = forms.ModelChoiceField(
+        label=_("About which system"),
+        queryset=System.objects.none(),
+        required=False,
+        empty_label=_("other"),
     )
-    field_order = ["service", "subject", "description"]
+    field_order = ["system", "subject", "description"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = _services()
+        self.fields["system"].queryset = desk_systems()
         self.fields["description"].label = _("Your question")
         self.fields["description"].required = True
 
     def service_kwargs(self) -> dict:
         return {
             **super().service_kwargs(),
-            "service": self.cleaned_data.get("service"),
+            "system": self.cleaned_data.get("system"),
             "impact": Level.LOW,
             "urgency": Level.MEDIUM,
         }
@@ -253,7 +266,7 @@ class PublicationForm(TicketForm):
         return {
             **super().service_kwargs(),
             "publication": details,
-            "service": Service.objects.filter(code="website").first(),
+            "system": System.objects.filter(code="website").first(),
             "impact": Level.LOW,
             "urgency": Level.MEDIUM,
         }
@@ -324,10 +337,10 @@ class QueueFilterForm(StyledForm):
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("any kind")), *Kind.choices]
     )
-    service = forms.ModelChoiceField(
+    system = forms.ModelChoiceField(
         label=_("System"),
         required=False,
-        queryset=Service.objects.all(),
+        queryset=System.objects.all(),
         empty_label=_("any system"),
     )
     status = forms.ChoiceField(

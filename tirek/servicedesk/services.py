@@ -27,6 +27,7 @@ from tirek.servicedesk.models import (
     Attachment,
     Comment,
     Kind,
+    Level,
     PublicationRequest,
     Status,
     Team,
@@ -121,7 +122,7 @@ def submit(
     kind: str,
     subject: str,
     description: str = "",
-    service=None,
+    system=None,
     impact: int = 2,
     urgency: int = 2,
     since: dt.datetime | None = None,
@@ -157,7 +158,7 @@ def submit(
         requester_unit=_requester_unit(actor),
         subject=subject.strip()[:200],
         description=description,
-        service=service,
+        system=system,
         since=since,
         affected_people=affected_people,
         request_type=request_type,
@@ -189,9 +190,9 @@ def submit(
 
 
 def _owning_team(ticket: Ticket) -> Team | None:
-    if ticket.service_id is None:
+    if ticket.system_id is None:
         return None
-    return Team.objects.filter(services=ticket.service_id).order_by("pk").first()
+    return Team.objects.filter(systems__system_id=ticket.system_id).first()
 
 
 def _round_robin(team: Team):
@@ -240,6 +241,73 @@ def assign(actor, ticket: Ticket, assignee=None, team: Team | None = None, auto:
     )
     if assignee is not None and assignee != actor:
         notifications.on_commit(notifications.ASSIGNED, ticket, [assignee])
+    return ticket
+
+
+# --- impact and urgency ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_priority(
+    actor, ticket: Ticket, *, impact: int, urgency: int, now: dt.datetime | None = None
+) -> Ticket:
+    """Staff re-assess impact and urgency: the priority follows, and the SLA targets are
+    counted again from the opening with the new priority (the business time already spent,
+    and the pauses, stay counted). A note in the ticket's history says what changed."""
+    if not _is_staff(actor):
+        raise PermissionDenied("servicedesk.work_queue")
+    try:
+        impact, urgency = int(impact), int(urgency)
+    except (TypeError, ValueError):
+        impact = urgency = 0
+    if impact not in Level.values or urgency not in Level.values:
+        raise ValidationError(_("Choose impact and urgency from the list."))
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not ticket.is_open:
+        raise ValidationError(_("This ticket is already closed."))
+    if (ticket.impact, ticket.urgency) == (impact, urgency):
+        return ticket
+    now = now or timezone.now()
+    before = _snap(ticket)
+    old_priority = ticket.get_priority_display()
+    ticket.impact, ticket.urgency = impact, urgency
+    ticket.priority = priority_for(impact, urgency)
+    sla.set_due_dates(ticket)
+    # The flags follow the new targets: a breach that no longer is one is lifted (and may be
+    # escalated again later), one that now is will be flagged by the next SLA run.
+    if ticket.first_response_at is not None:
+        ticket.response_breached = ticket.first_response_at > ticket.response_due
+    else:
+        ticket.response_breached = now > ticket.response_due
+    running = ticket.paused_at is None
+    if not running or ticket.resolution_due > now:
+        ticket.resolution_breached = False
+        ticket.escalated_at = None
+    if not running or ticket.warn_at > now:
+        ticket.warned_at = None
+    ticket.save()
+    Comment.objects.create(
+        ticket=ticket,
+        author=actor,
+        internal=True,
+        body=_(
+            "Priority changed from %(old)s to %(new)s (impact: %(impact)s, urgency: %(urgency)s)."
+        )
+        % {
+            "old": old_priority,
+            "new": ticket.get_priority_display(),
+            "impact": ticket.get_impact_display(),
+            "urgency": ticket.get_urgency_display(),
+        },
+    )
+    record(
+        AuditAction.UPDATE,
+        ticket,
+        before=before,
+        after=_snap(ticket),
+        actor=actor,
+        extra={"action": "priority"},
+    )
     return ticket
 
 
@@ -462,7 +530,7 @@ def declare_major_incident(actor, reports: list[Ticket], subject: str, descripti
         kind=Kind.INCIDENT,
         subject=subject or first.subject,
         description=description or first.description,
-        service=first.service,
+        system=first.system,
         impact=1,
         urgency=1,
     )

@@ -29,9 +29,10 @@ from tirek.servicedesk.models import (
     DONE_STATUSES,
     Attachment,
     Kind,
+    Level,
     NotificationPreference,
-    Service,
     Status,
+    SystemProfile,
     Ticket,
 )
 from tirek.servicedesk.permissions import (
@@ -132,7 +133,7 @@ def submit(request, kind: str):
 def ticket_detail(request, pk: int):
     ticket = get_object_or_404(
         visible_tickets(request.user).select_related(
-            "service",
+            "system",
             "assignee",
             "requester",
             "requester_unit",
@@ -185,6 +186,7 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
         if workflow.STAFF in parties
         else [],
         "staff": _staff_choices() if workflow.STAFF in parties else [],
+        "levels": Level.choices,
         "now": timezone.now(),
     }
     context.update(extra)
@@ -304,6 +306,13 @@ def ticket_action(request, pk: int):
                 request.user, [ticket], request.POST.get("subject", "") or ticket.subject
             )
             return redirect("servicedesk:ticket_detail", pk=major.pk)
+        elif action == "priority":
+            services.set_priority(
+                request.user,
+                ticket,
+                impact=request.POST.get("impact"),
+                urgency=request.POST.get("urgency"),
+            )
         elif action == "inform_major":
             services.inform_major(request.user, ticket, request.POST.get("body", ""))
         else:
@@ -441,18 +450,29 @@ def status_page(request):
     majors = list(
         Ticket.objects.filter(is_major=True)
         .exclude(status__in=DONE_STATUSES)
-        .select_related("service")
-        .only("subject", "opened_at", "service_id", "status", "service__code")
+        .select_related("system")
+        .only(
+            "subject",
+            "opened_at",
+            "system_id",
+            "status",
+            "system__code",
+            "system__name_kk",
+            "system__name_ru",
+            "system__name_en",
+        )
     )
-    down = {m.service_id: m for m in majors}
-    services_ = [
-        {"service": s, "incident": down.get(s.pk)}
-        for s in Service.objects.filter(is_active=True).exclude(code="other")
-    ]
+    down = {m.system_id: m for m in majors}
+    shown = (
+        SystemProfile.objects.filter(on_status_page=True, system__is_active=True)
+        .select_related("system")
+        .order_by("position", "system__code")
+    )
+    systems = [{"system": p.system, "incident": down.get(p.system_id)} for p in shown]
     return render(
         request,
         "servicedesk/status.html",
-        {"services": services_, "majors": majors, "now": timezone.now()},
+        {"systems": systems, "majors": majors, "now": timezone.now()},
     )
 
 
@@ -503,7 +523,7 @@ def figures(request):
             "chart": charts.bars(result.months),
             "sections": [
                 (_("By month"), result.months),
-                (_("By system"), result.by_service),
+                (_("By system"), result.by_system),
                 (_("By kind"), result.by_kind),
             ],
         },

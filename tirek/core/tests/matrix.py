@@ -401,8 +401,8 @@ def _ticket_of(world, role_of_requester: str, with_file: bool = False):
     """A failure report about Platonus filed by a persona (made per request, in its savepoint)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from tirek.access.models import System
     from tirek.servicedesk import services as sd
-    from tirek.servicedesk.models import Service
 
     files = []
     if with_file:
@@ -414,7 +414,7 @@ def _ticket_of(world, role_of_requester: str, with_file: bool = False):
         kind="incident",
         subject="Platonus does not open",
         description="Since this morning",
-        service=Service.objects.get(code="platonus"),
+        system=System.objects.get(code="platonus"),
         files=files,
     )
 

@@ -1,0 +1,146 @@
+"""One catalogue of systems, business-hour figures, priority changes, access requests linked
+to service requests, and delegates for publication requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from tirek.access.models import System
+from tirek.core.models import AuditEvent
+from tirek.servicedesk import figures, services, sla
+from tirek.servicedesk.models import Kind, Priority, Status, SystemProfile, Ticket
+from tirek.servicedesk.tests.test_services import at, report
+
+EN = {"Accept-Language": "en"}
+
+
+# --- one catalogue of systems ---------------------------------------------------------------
+
+
+def test_status_page_lists_the_systems_the_desk_shows(services, platonus):
+    hr = System.objects.get(code="hr")
+    SystemProfile.objects.filter(system=hr).update(on_status_page=False)
+    text = Client().get(reverse("servicedesk:status"), headers=EN).text
+    assert "Platonus" in text and "University website" in text
+    assert hr.name_en not in text
+
+
+def test_a_ticket_without_a_system_is_about_other(client_for, personas, services):
+    client = client_for("employee")
+    response = client.post(
+        reverse("servicedesk:submit", args=["incident"]),
+        {"system": "", "subject": "Printer", "description": "jams", "urgency": 2},
+    )
+    ticket = Ticket.objects.get(subject="Printer")
+    assert response.status_code == 302 and ticket.system is None
+    bad = client.post(
+        reverse("servicedesk:submit", args=["incident"]),
+        {"system": "999999", "subject": "Bad", "description": "x", "urgency": 2},
+        headers=EN,
+    )
+    assert bad.status_code == 200 and not Ticket.objects.filter(subject="Bad").exists()
+
+
+def test_owning_team_comes_from_the_systems_profile(personas, team, platonus):
+    ticket = report(personas["employee"], platonus)
+    assert ticket.team == team and ticket.assignee is not None
+    other = report(personas["employee"], System.objects.get(code="kabis"))
+    assert other.team is None and other.assignee is None
+
+
+def test_api_filters_and_creates_by_system_code(client_for, personas, platonus):
+    client = client_for("employee")
+    bad = client.post(
+        reverse("ticket-list"),
+        {"kind": "incident", "subject": "x", "system": "no-such-system"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and "system" in bad.json()
+
+
+# --- figures in business hours --------------------------------------------------------------
+
+
+def test_mean_times_are_business_hours(personas, platonus):
+    staff = personas["dept_staff"]
+    # Opened on Friday 17:00; answered Monday 10:00 = 1 h (Fri 17-18) + 1 h (Mon 9-10) = 2 h
+    # of business time, though 65 calendar hours passed. Resolved Monday 12:00 = 4 h.
+    ticket = report(personas["employee"], platonus, now=at(2026, 11, 20, 17))
+    Ticket.objects.filter(pk=ticket.pk).update(
+        first_response_at=at(2026, 11, 23, 10), resolved_at=at(2026, 11, 23, 12),
+        status=Status.RESOLVED,
+    )  # fmt: skip
+    # A second one waited 1 business hour for its requester: that hour is not counted.
+    other = report(personas["student"], platonus, now=at(2026, 11, 23, 9))
+    Ticket.objects.filter(pk=other.pk).update(
+        first_response_at=at(2026, 11, 23, 9, 30), resolved_at=at(2026, 11, 23, 12),
+        status=Status.RESOLVED, paused_seconds=3600,
+    )  # fmt: skip
+    result = figures.compute(Ticket.objects.all(), dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    month = result.months[0]
+    assert month.respond_hours == round((2 + 0.5) / 2, 1)
+    assert month.resolve_hours == round((4 + 2) / 2, 1)  # (4 h) and (3 h - 1 h paused)
+    assert [r.label for r in result.by_system] == ["Platonus"]
+    assert result.by_system[0].resolve_hours == 3.0
+    del staff
+
+
+# --- impact and urgency ---------------------------------------------------------------------
+
+
+def test_staff_change_priority_and_the_targets_follow(personas, platonus):
+    staff, employee = personas["dept_staff"], personas["employee"]
+    opened = at(2026, 11, 23, 9)  # Monday
+    ticket = report(employee, platonus, impact=3, urgency=3, now=opened)  # P4: 40 h
+    assert ticket.priority == Priority.LOW
+    ticket.paused_seconds = 3600  # it waited one business hour for the requester
+    ticket.save()
+    ticket = services.set_priority(staff, ticket, impact=1, urgency=1, now=at(2026, 11, 23, 10))
+    assert ticket.priority == Priority.CRITICAL
+    cal = sla.calendar()
+    # P1 incident: 0.5 h to respond, 4 h to resolve, counted from the opening, pause kept.
+    assert ticket.response_due == cal.add(opened, 0.5 * 3600 + 3600)
+    assert ticket.resolution_due == cal.add(opened, 4 * 3600 + 3600)
+    event = AuditEvent.objects.filter(object_id=str(ticket.pk)).latest("id")
+    assert event.changes["extra"]["action"] == "priority"
+    note = ticket.comments.get()
+    assert note.internal and "P4" in note.body and "P1" in note.body
+    with pytest.raises(PermissionDenied):
+        services.set_priority(employee, ticket, impact=3, urgency=3)
+    with pytest.raises(ValidationError):
+        services.set_priority(staff, ticket, impact=7, urgency=1)
+
+
+def test_lowering_priority_lifts_a_breach_that_no_longer_is(personas, platonus):
+    staff = personas["dept_staff"]
+    ticket = report(personas["employee"], platonus, impact=1, urgency=1, now=at(2026, 11, 23, 9))
+    services.check_sla(now=at(2026, 11, 23, 14))  # past the 4 h of P1: escalated
+    ticket.refresh_from_db()
+    assert ticket.resolution_breached and ticket.escalated_at
+    ticket = services.set_priority(staff, ticket, impact=3, urgency=3, now=at(2026, 11, 23, 14))
+    assert not ticket.resolution_breached and ticket.escalated_at is None
+    assert sla.state(ticket, at(2026, 11, 23, 14)) == sla.SlaState.OK
+
+
+def test_priority_form_on_the_ticket_page(client_for, personas, platonus):
+    ticket = report(personas["employee"], platonus, impact=3, urgency=3)
+    url = reverse("servicedesk:ticket_action", args=[ticket.pk])
+    staff = client_for("dept_staff")
+    assert 'name="impact"' in staff.get(reverse("servicedesk:ticket_detail", args=[ticket.pk])).text
+    staff.post(url, {"action": "priority", "impact": "1", "urgency": "2"})
+    ticket.refresh_from_db()
+    assert ticket.priority == Priority.HIGH
+    bad = staff.post(url, {"action": "priority", "impact": "x", "urgency": "2"}, follow=True)
+    ticket.refresh_from_db()
+    assert ticket.priority == Priority.HIGH and bad.status_code == 200
+    requester = client_for("employee")
+    assert (
+        requester.post(url, {"action": "priority", "impact": "1", "urgency": "1"}).status_code
+        == 403
+    )
+    assert Ticket.objects.get(pk=ticket.pk).kind == Kind.INCIDENT
