@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tirek.access import credentials, logins
+from tirek.access import credentials, logins, signals
 from tirek.access.models import (
     OPEN_STATUSES,
     AccessRequest,
@@ -427,6 +427,7 @@ def _advance(actor, req: AccessRequest, *, by_requester: bool = False) -> None:
                 source=GrantSource.REQUEST,
                 request=req,
             )
+            signals.send(req, signals.GRANTED if signals.is_provisioned(req) else signals.APPROVED)
             return
         if step.status == ApprovalStatus.WAITING:
             step.status = ApprovalStatus.PENDING
@@ -498,6 +499,7 @@ def decide(actor, approval: Approval, *, approve: bool, comment: str = "") -> Ac
         req.approvals.filter(status__in=[ApprovalStatus.WAITING, ApprovalStatus.PENDING]).update(
             status=ApprovalStatus.SKIPPED
         )
+        signals.send(req, signals.REJECTED)
     return req
 
 
@@ -516,6 +518,7 @@ def cancel_request(actor, req: AccessRequest) -> AccessRequest:
         status=ApprovalStatus.SKIPPED
     )
     record(AuditAction.UPDATE, req, after={"status": req.status}, actor=actor)
+    signals.send(req, signals.CANCELLED)
     return req
 
 
@@ -551,6 +554,8 @@ def cancel_operation(actor, op: Operation) -> Operation:
     op.status, op.secret, op.finished_at = OperationStatus.CANCELLED, None, timezone.now()
     op.save(update_fields=["status", "secret", "finished_at"])
     record(AuditAction.UPDATE, op, before=before, after=_snap(op, ["status"]), actor=actor)
+    # Closing a manual system's work item (done by hand) may complete a request's access.
+    signals.after_operations({op.account_id})
     return op
 
 

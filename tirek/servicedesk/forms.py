@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from tirek.access.models import System
+from tirek.access.models import AccessRequest, System, SystemRole
 from tirek.servicedesk import attachments
 from tirek.servicedesk.models import Kind, Level, Status
 
@@ -76,6 +76,8 @@ URGENCY_CHOICES = [
     (Level.LOW, _("It can wait")),
 ]
 
+# Request types about an account or access in a system: they may carry an access request.
+ACCESS_TYPES = ("account", "access")
 REQUEST_TYPES = [
     ("install", _("Install software")),
     ("configure", _("Configure a system")),
@@ -89,6 +91,11 @@ REQUEST_TYPES = [
 
 class TicketForm(StyledForm):
     kind = ""
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
     subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False
@@ -158,14 +165,57 @@ class ServiceRequestForm(TicketForm):
     system = forms.ModelChoiceField(
         label=_("System"), queryset=System.objects.none(), required=False, empty_label=_("other")
     )
+    role = forms.ModelChoiceField(
+        label=_("Role to ask for"),
+        queryset=SystemRole.objects.none(),
+        required=False,
+        help_text=_("For access to a system: an access request is filed for you."),
+    )
+    access_request = forms.ModelChoiceField(
+        label=_("Or my access request"),
+        queryset=AccessRequest.objects.none(),
+        required=False,
+    )
     urgency = forms.TypedChoiceField(
         label=_("How urgent"), choices=URGENCY_CHOICES, coerce=int, initial=Level.LOW
     )
-    field_order = ["request_type", "system", "subject", "description", "urgency"]
+    field_order = [
+        "request_type",
+        "system",
+        "role",
+        "access_request",
+        "subject",
+        "description",
+        "urgency",
+    ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["system"].queryset = desk_systems()
+        self.fields["role"].queryset = SystemRole.objects.filter(
+            requestable=True, system__is_active=True
+        ).select_related("system")
+        mine = AccessRequest.objects.none()
+        if self.user is not None and self.user.is_authenticated:
+            mine = AccessRequest.objects.filter(
+                Q(requested_by=self.user) | Q(person__user=self.user)
+            ).select_related("role__system")
+        self.fields["access_request"].queryset = mine
+
+    def clean(self):
+        data = super().clean()
+        role, linked = data.get("role"), data.get("access_request")
+        if (role or linked) and data.get("request_type") not in ACCESS_TYPES:
+            raise forms.ValidationError(_("A role is asked for with an access or account request."))
+        if role and linked:
+            raise forms.ValidationError(_("Ask for a role or choose a request, not both."))
+        system = data.get("system")
+        chosen = role.system if role else linked.role.system if linked else None
+        if system and chosen and chosen != system:
+            self.add_error("role" if role else "access_request", _("It is not in this system."))
+        if data.get("request_type") == "access" and not data.get("description") and role:
+            data["description"] = data.get("subject", "")
+        return data
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -173,6 +223,8 @@ class ServiceRequestForm(TicketForm):
             **super().service_kwargs(),
             "system": data.get("system"),
             "request_type": data["request_type"],
+            "access_role": data.get("role"),
+            "access_request": data.get("access_request"),
             "impact": Level.LOW,
             "urgency": data["urgency"],
         }

@@ -158,6 +158,15 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="tickets",
     )
+    # A service request for access in a system: the access request that carries it out.
+    access_request = models.ForeignKey(
+        "access.AccessRequest",
+        verbose_name=_("access request"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
     # Failure reports: since when, how many people are affected. Service requests: what kind.
     since = models.DateTimeField(_("since when"), null=True, blank=True)
     affected_people = models.PositiveIntegerField(_("people affected"), null=True, blank=True)

@@ -131,8 +131,12 @@ def submit(
     publication: dict[str, Any] | None = None,
     files: Iterable = (),
     now: dt.datetime | None = None,
+    access_role=None,
+    access_request=None,
 ) -> Ticket:
-    """File a ticket for `actor`. A publication request needs its `publication` details."""
+    """File a ticket for `actor`. A publication request needs its `publication` details. A
+    service request for access either asks for `access_role` (an access request is filed for
+    the actor in the same transaction) or links the actor's `access_request`."""
     if not can(actor, "servicedesk.submit"):
         raise PermissionDenied("servicedesk.submit")
     if kind not in Kind.values:
@@ -149,6 +153,14 @@ def submit(
     if not (subject or "").strip():
         raise ValidationError({"subject": _("Say in a few words what it is about.")})
     attachments.check_all(files)  # refuse bad files before anything is written
+    if access_role is not None or access_request is not None:
+        if kind != Kind.SERVICE_REQUEST:
+            raise ValidationError(_("Only a service request can carry an access request."))
+        if access_role is not None:
+            access_request = _request_access(actor, access_role, description or subject)
+        else:
+            _check_may_link(actor, access_request, actor)
+        system = system or access_request.role.system
     now = now or timezone.now()
     ticket = Ticket(
         number=_next_number(now),
@@ -162,6 +174,7 @@ def submit(
         since=since,
         affected_people=affected_people,
         request_type=request_type,
+        access_request=access_request,
         impact=impact,
         urgency=urgency,
         priority=priority_for(impact, urgency),
@@ -183,6 +196,8 @@ def submit(
     _save_files(ticket, actor, files)
     record(AuditAction.CREATE, ticket, after=_snap(ticket), actor=actor)
     notifications.on_commit(notifications.NEW_TICKET, ticket, notifications.staff_for(ticket))
+    if access_request is not None:
+        _catch_up_access(ticket)
     return ticket
 
 
@@ -242,6 +257,107 @@ def assign(actor, ticket: Ticket, assignee=None, team: Team | None = None, auto:
     if assignee is not None and assignee != actor:
         notifications.on_commit(notifications.ASSIGNED, ticket, [assignee])
     return ticket
+
+
+# --- access requests ------------------------------------------------------------------------
+
+
+def _request_access(actor, role, reason: str):
+    from tirek.access import services as access_services
+
+    person = getattr(actor, "person", None)
+    if person is None:
+        raise ValidationError(_("Only a person of the university can ask for a role."))
+    return access_services.request_access(actor, person, role, reason=reason.strip())
+
+
+def _check_may_link(actor, access_request, requester) -> None:
+    """The access request must be one the actor sees and be about (or by) the requester."""
+    from tirek.access.permissions import visible_requests
+
+    if not visible_requests(actor).filter(pk=access_request.pk).exists():
+        raise PermissionDenied("access request out of reach")
+    if requester.pk not in (access_request.requested_by_id, access_request.person.user_id):
+        raise ValidationError(_("This access request is not the requester's."))
+
+
+def _access_state(access_request) -> str | None:
+    from tirek.access import signals
+    from tirek.access.models import RequestStatus
+
+    if access_request.status == RequestStatus.APPROVED:
+        return signals.GRANTED if signals.is_provisioned(access_request) else signals.APPROVED
+    return {
+        RequestStatus.REJECTED: signals.REJECTED,
+        RequestStatus.CANCELLED: signals.CANCELLED,
+    }.get(access_request.status)
+
+
+def _catch_up_access(ticket: Ticket) -> None:
+    """A request decided before it was linked: tell the ticket now."""
+    state = _access_state(ticket.access_request)
+    if state is not None:
+        _access_news(ticket, ticket.access_request, state)
+
+
+@transaction.atomic
+def link_access_request(actor, ticket: Ticket, access_request) -> Ticket:
+    """Staff link an existing access request to a service request."""
+    if not _is_staff(actor):
+        raise PermissionDenied("servicedesk.work_queue")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.kind != Kind.SERVICE_REQUEST or not ticket.is_open:
+        raise ValidationError(_("Only an open service request can carry an access request."))
+    _check_may_link(actor, access_request, ticket.requester)
+    before = _snap(ticket)
+    ticket.access_request = access_request
+    ticket.system = ticket.system or access_request.role.system
+    ticket.save()
+    record(
+        AuditAction.UPDATE,
+        ticket,
+        before=before,
+        after=_snap(ticket),
+        actor=actor,
+        extra={"action": "link_access_request", "access_request": access_request.pk},
+    )
+    _catch_up_access(ticket)
+    return ticket
+
+
+def _access_news(ticket: Ticket, access_request, state: str) -> None:
+    from tirek.access import signals
+
+    role = str(access_request.role)
+    if state == signals.REJECTED:
+        step = access_request.approvals.filter(status="rejected").order_by("-position").first()
+        body = _("The access request for %(role)s is rejected: %(reason)s") % {
+            "role": role,
+            "reason": step.comment if step else "—",
+        }
+    else:
+        body = {
+            signals.APPROVED: _("The access request for %(role)s is approved; it is being set up."),
+            signals.GRANTED: _("The access (%(role)s) is granted and set up."),
+            signals.CANCELLED: _("The access request for %(role)s is cancelled."),
+        }[state] % {"role": role}
+    note = Comment.objects.create(ticket=ticket, author=None, body=body)
+    record(
+        AuditAction.CREATE,
+        note,
+        after={"ticket": ticket.number, "access_request": access_request.pk, "state": state},
+        object_repr=f"{ticket.number} comment",
+    )
+    notifications.on_commit(notifications.REPLY, ticket, [ticket.requester], comment_id=note.pk)
+    if state == signals.GRANTED:
+        transition(None, ticket, Status.RESOLVED, notify=False)
+
+
+def follow_access_request(sender, request, state: str, **kwargs) -> None:
+    """Subscriber of access.signals.access_request_changed: a public note on every open
+    ticket linked to the request; the ticket is resolved once the access is granted."""
+    for ticket in Ticket.objects.filter(access_request=request).exclude(status__in=DONE_STATUSES):
+        _access_news(ticket, request, state)
 
 
 # --- impact and urgency ---------------------------------------------------------------------

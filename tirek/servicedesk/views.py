@@ -107,10 +107,12 @@ def submit(request, kind: str):
 
         raise deny(request, "servicedesk.request_publication")
     form_class = FORMS[kind]
-    form = form_class(request.POST or None, request.FILES or None)
+    form = form_class(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             ticket = services.submit(request.user, kind=kind, **form.service_kwargs())
+        except PermissionDenied:
+            form.add_error(None, _("You may not use this access request."))
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         else:
@@ -140,6 +142,7 @@ def ticket_detail(request, pk: int):
             "team",
             "merged_into",
             "major_incident",
+            "access_request__role__system",
         ),
         pk=pk,
     )
@@ -187,6 +190,10 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
         else [],
         "staff": _staff_choices() if workflow.STAFF in parties else [],
         "levels": Level.choices,
+        "access_request": ticket.access_request,
+        "approvals": ticket.access_request.approvals.select_related("decided_by")
+        if ticket.access_request_id
+        else [],
         "now": timezone.now(),
     }
     context.update(extra)
@@ -313,6 +320,17 @@ def ticket_action(request, pk: int):
                 impact=request.POST.get("impact"),
                 urgency=request.POST.get("urgency"),
             )
+        elif action == "link_access":
+            from tirek.access.models import AccessRequest
+
+            raw = str(request.POST.get("access_request", "")).lstrip("#").strip()
+            found = AccessRequest.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+            if found is None:
+                raise ValidationError(_("No access request with that number."))
+            try:
+                services.link_access_request(request.user, ticket, found)
+            except PermissionDenied:
+                raise ValidationError(_("No access request with that number.")) from None
         elif action == "inform_major":
             services.inform_major(request.user, ticket, request.POST.get("body", ""))
         else:

@@ -18,6 +18,11 @@ DEFAULT_ORDER = [
     "perco", "eotinish", "yandex360", "ldap", "website",
 ]  # fmt: skip
 WEBSITE = ("website", "Университет сайты", "Сайт университета", "University website")
+WEBSITE_DESCRIPTION = (
+    "Университеттің ресми сайты: жаңалықтар мен беттер.",
+    "Официальный сайт университета: новости и страницы.",
+    "The university's official website: news and pages.",
+)
 
 
 def _system_for(System, code, names, active=True):
@@ -36,7 +41,12 @@ def load(apps, schema_editor):
     """The desk's profiles of the default systems (also used by tests after a flush)."""
     System = apps.get_model("access", "System")
     SystemProfile = apps.get_model("servicedesk", "SystemProfile")
-    _system_for(System, WEBSITE[0], WEBSITE[1:])
+    website = _system_for(System, WEBSITE[0], WEBSITE[1:])
+    if not website.description_en:
+        website.description_kk, website.description_ru, website.description_en = (
+            WEBSITE_DESCRIPTION
+        )
+        website.save(update_fields=["description_kk", "description_ru", "description_en"])
     for position, code in enumerate(DEFAULT_ORDER, start=1):
         system = System.objects.filter(code=code).first()
         if system is not None:

@@ -144,3 +144,132 @@ def test_priority_form_on_the_ticket_page(client_for, personas, platonus):
         == 403
     )
     assert Ticket.objects.get(pk=ticket.pk).kind == Kind.INCIDENT
+
+
+# --- service requests that carry an access request ------------------------------------------
+
+
+def _ask_for_platonus_teacher(client):
+    from tirek.access.models import SystemRole
+
+    role = SystemRole.objects.get(system__code="platonus", code="teacher")
+    return role, client.post(
+        reverse("servicedesk:submit", args=["service_request"]),
+        {
+            "request_type": "access",
+            "system": role.system_id,
+            "role": role.pk,
+            "subject": "Platonus as a teacher",
+            "description": "I teach a course from January.",
+            "urgency": 3,
+        },
+    )
+
+
+def test_service_request_files_an_access_request_and_follows_it(
+    client_for, personas, services, django_capture_on_commit_callbacks
+):
+    from tirek.access import services as access
+    from tirek.access.models import Operation, OperationStatus, RequestStatus
+    from tirek.access.permissions import decidable_approvals
+
+    employee = client_for("employee")
+    role, response = _ask_for_platonus_teacher(employee)
+    ticket = Ticket.objects.get(subject="Platonus as a teacher")
+    assert response.status_code == 302
+    req = ticket.access_request
+    assert req.role == role and req.person == personas["employee"].person
+    assert req.status == RequestStatus.PENDING and ticket.system.code == "platonus"
+    page = employee.get(reverse("servicedesk:ticket_detail", args=[ticket.pk]), headers=EN).text
+    assert "Access request" in page and "waiting for approval" in page
+    # The head of the unit approves; the system has no owner, so the department head decides.
+    (step,) = decidable_approvals(personas["unit_head"])
+    access.decide(personas["unit_head"], step, approve=True)
+    (step,) = decidable_approvals(personas["dept_head"])
+    access.decide(personas["dept_head"], step, approve=True)
+    ticket.refresh_from_db()
+    assert ticket.is_open
+    assert "approved" in ticket.comments.filter(internal=False).last().body
+    # Platonus is a manual system: its work items wait for staff, who close them when done.
+    for op in Operation.objects.filter(account__grants__request=req):
+        Operation.objects.filter(pk=op.pk).update(status=OperationStatus.NEEDS_ATTENTION)
+    ops = list(Operation.objects.filter(account__grants__request=req))
+    for op in ops[:-1]:
+        access.cancel_operation(personas["dept_staff"], op)
+    assert Ticket.objects.get(pk=ticket.pk).is_open  # one work item still open
+    access.cancel_operation(personas["dept_staff"], ops[-1])
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+    assert "granted" in ticket.comments.filter(internal=False).last().body
+
+
+def test_rejected_access_request_is_told_on_the_ticket(client_for, personas, services):
+    from tirek.access import services as access
+    from tirek.access.permissions import decidable_approvals
+
+    _role, _ = _ask_for_platonus_teacher(client_for("employee"))
+    ticket = Ticket.objects.get(subject="Platonus as a teacher")
+    (step,) = decidable_approvals(personas["unit_head"])
+    access.decide(personas["unit_head"], step, approve=False, comment="Not in the plan")
+    ticket.refresh_from_db()
+    note = ticket.comments.filter(internal=False).last()
+    assert "rejected" in note.body and "Not in the plan" in note.body and ticket.is_open
+
+
+def test_access_request_bad_input_and_denials(client_for, personas, services):
+    from tirek.access import services as access
+    from tirek.access.models import SystemRole
+
+    client = client_for("employee")
+    role = SystemRole.objects.get(system__code="platonus", code="teacher")
+    url = reverse("servicedesk:submit", args=["service_request"])
+    base = {"subject": "S", "description": "d", "urgency": 3}
+    # A role with a request that is not about access; a role of another system.
+    for data in (
+        {"request_type": "install", "role": role.pk},
+        {"request_type": "access", "role": role.pk, "system": System.objects.get(code="hr").pk},
+    ):
+        assert client.post(url, {**base, **data}, headers=EN).status_code == 200
+    assert not Ticket.objects.filter(subject="S").exists()
+    # Someone else's access request cannot be linked (it is not in the form's choices).
+    other = access.request_access(
+        personas["outsider"], personas["outsider"].person, role, reason="x"
+    )
+    assert (
+        client.post(url, {**base, "request_type": "access", "access_request": other.pk}).status_code
+        == 200
+    )
+    assert not Ticket.objects.filter(subject="S").exists()
+
+
+def test_staff_link_an_existing_access_request(client_for, personas, services, platonus):
+    from tirek.access import services as access
+    from tirek.access.models import SystemRole
+
+    role = SystemRole.objects.get(system__code="platonus", code="teacher")
+    outsider = personas["outsider"]
+    req = access.request_access(outsider, outsider.person, role, reason="x")
+    from tirek.servicedesk import services as sd
+
+    ticket = sd.submit(outsider, kind=Kind.SERVICE_REQUEST, subject="Access", request_type="access")
+    url = reverse("servicedesk:ticket_action", args=[ticket.pk])
+    assert (
+        client_for("outsider")
+        .post(url, {"action": "link_access", "access_request": req.pk})
+        .status_code
+        == 403
+    )
+    staff = client_for("dept_staff")
+    staff.post(url, {"action": "link_access", "access_request": "#999999"})
+    assert Ticket.objects.get(pk=ticket.pk).access_request is None
+    mine = access.request_access(
+        personas["employee"], personas["employee"].person, role, reason="y"
+    )
+    staff.post(url, {"action": "link_access", "access_request": mine.pk})  # not the requester's
+    assert Ticket.objects.get(pk=ticket.pk).access_request is None
+    staff.post(url, {"action": "link_access", "access_request": f"#{req.pk}"})
+    ticket.refresh_from_db()
+    assert ticket.access_request == req and ticket.system == platonus
+    incident = report(outsider, platonus)
+    with pytest.raises(ValidationError):
+        sd.link_access_request(personas["dept_staff"], incident, req)
