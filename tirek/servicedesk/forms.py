@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from tirek.access.models import AccessRequest, System, SystemRole
+from tirek.people.models import Affiliation, OrgUnit
 from tirek.servicedesk import attachments
 from tirek.servicedesk.models import Kind, Level, Status
 
@@ -291,6 +292,15 @@ class PublicationForm(TicketForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["description"].label = _("Notes for the web team")
+        from tirek.servicedesk.permissions import publication_units
+
+        units = publication_units(self.user) if self.user is not None else []
+        if len(units) > 1:  # a head who is also a delegate elsewhere chooses the unit
+            self.fields["unit"] = forms.ModelChoiceField(
+                label=_("For the unit"),
+                queryset=OrgUnit.objects.filter(pk__in=[u.pk for u in units]),
+                widget=forms.Select(attrs={"class": "form-select"}),
+            )
         self.fields["files"].help_text = _("Documents and images to publish; at most 10 MB each.")
 
     def clean(self):
@@ -318,6 +328,7 @@ class PublicationForm(TicketForm):
         return {
             **super().service_kwargs(),
             "publication": details,
+            "unit": data.get("unit"),
             "system": System.objects.filter(code="website").first(),
             "impact": Level.LOW,
             "urgency": Level.MEDIUM,
@@ -432,3 +443,30 @@ class PreferencesForm(StyledForm):
         label=_("New tickets for me or my team (staff)"), required=False
     )
     sla_warning = forms.BooleanField(label=_("SLA warnings (staff)"), required=False)
+
+
+class DelegateForm(StyledForm):
+    """A head of unit names a person of one of the units they head."""
+
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none())
+    user = forms.ModelChoiceField(label=_("Person"), queryset=get_user_model().objects.none())
+    valid_until = forms.DateField(
+        label=_("Until (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, head=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = OrgUnit.objects.filter(head__user_id=getattr(head, "pk", None), is_active=True)
+        self.fields["unit"].queryset = units
+        current = Affiliation.objects.current().filter(
+            unit__in=OrgUnit.objects.subtree_of(list(units)).values("pk")
+        )
+        self.fields["user"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, person__in=current.values("person_id"))
+            .exclude(pk=getattr(head, "pk", None))
+            .order_by("last_name", "first_name")
+        )
+        self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username

@@ -373,3 +373,46 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class PublicationDelegate(models.Model):
+    """Someone a head of unit lets file website publication requests for the unit and follow
+    and confirm them, until revoked or until `valid_until` (inclusive)."""
+
+    unit = models.ForeignKey(
+        "people.OrgUnit",
+        verbose_name=_("unit"),
+        on_delete=models.CASCADE,
+        related_name="publication_delegates",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delegate"),
+        on_delete=models.CASCADE,
+        related_name="publication_delegations",
+    )
+    valid_until = models.DateField(_("until"), null=True, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["unit", "-created_at"]
+        verbose_name = _("publication delegate")
+        verbose_name_plural = _("publication delegates")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.unit}"
+
+    @property
+    def is_active(self) -> bool:
+        from django.utils import timezone
+
+        if self.revoked_at is not None:
+            return False
+        return self.valid_until is None or self.valid_until >= timezone.localdate()

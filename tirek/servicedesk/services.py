@@ -79,10 +79,12 @@ def _is_staff(user) -> bool:
 
 
 def _parties(user, ticket: Ticket) -> set[str]:
+    from tirek.servicedesk.permissions import speaks_for_requester
+
     parties = set()
     if _is_staff(user):
         parties.add(workflow.STAFF)
-    if user is not None and ticket.requester_id == user.pk:
+    if user is not None and speaks_for_requester(user, ticket):
         parties.add(workflow.REQUESTER)
     return parties
 
@@ -133,6 +135,7 @@ def submit(
     now: dt.datetime | None = None,
     access_role=None,
     access_request=None,
+    unit=None,
 ) -> Ticket:
     """File a ticket for `actor`. A publication request needs its `publication` details. A
     service request for access either asks for `access_role` (an access request is filed for
@@ -141,9 +144,19 @@ def submit(
         raise PermissionDenied("servicedesk.submit")
     if kind not in Kind.values:
         raise ValidationError({"kind": _("Unknown kind of ticket.")})
+    requester_unit = _requester_unit(actor)
     if kind == Kind.PUBLICATION:
-        if not can(actor, "servicedesk.request_publication"):
+        from tirek.servicedesk.permissions import may_request_publication, publication_units
+
+        if not may_request_publication(actor):
             raise PermissionDenied("servicedesk.request_publication")
+        # Filed for a unit the actor heads or is a delegate for (the head and the delegates
+        # then follow it together); staff and the vice-rector file for their own unit.
+        units = publication_units(actor)
+        if unit is not None and unit not in units:
+            raise ValidationError({"unit": _("You cannot file for this unit.")})
+        if unit is not None or units:
+            requester_unit = unit or (requester_unit if requester_unit in units else units[0])
         if (
             not publication
             or not publication.get("target_site")
@@ -167,7 +180,7 @@ def submit(
         kind=kind,
         status=workflow.initial_status(kind),
         requester=actor,
-        requester_unit=_requester_unit(actor),
+        requester_unit=requester_unit,
         subject=subject.strip()[:200],
         description=description,
         system=system,
@@ -698,6 +711,60 @@ def inform_major(actor, major: Ticket, body: str) -> list[Comment]:
     for report in major.linked_reports.exclude(status__in=DONE_STATUSES):
         comments.append(comment(actor, report, body))
     return comments
+
+
+# --- delegates for publication requests -----------------------------------------------------
+
+
+@transaction.atomic
+def add_delegate(actor, unit, user, *, valid_until: dt.date | None = None):
+    """The head of `unit` names `user`, a person of the unit, a delegate for its publication
+    requests (until `valid_until`, inclusive, or until revoked)."""
+    from tirek.people.models import Affiliation, OrgUnit
+    from tirek.servicedesk.models import PublicationDelegate
+
+    if not can(actor, "servicedesk.delegate"):
+        raise PermissionDenied("servicedesk.delegate")
+    if not OrgUnit.objects.filter(pk=unit.pk, head__user_id=actor.pk, is_active=True).exists():
+        raise PermissionDenied("not the head of this unit")
+    person = getattr(user, "person", None)
+    in_unit = Affiliation.objects.current().filter(
+        unit__in=OrgUnit.objects.subtree_of([unit]).values("pk")
+    )
+    if person is None or not in_unit.filter(person=person).exists():
+        raise ValidationError({"user": _("Choose a person of the unit.")})
+    if user.pk == actor.pk:
+        raise ValidationError({"user": _("You file for your unit yourself.")})
+    if valid_until is not None and valid_until < timezone.localdate():
+        raise ValidationError({"valid_until": _("The date is in the past.")})
+    from tirek.servicedesk.permissions import active_delegations
+
+    if active_delegations(user).filter(unit=unit).exists():
+        raise ValidationError({"user": _("This person is already a delegate of the unit.")})
+    delegate = PublicationDelegate.objects.create(
+        unit=unit, user=user, valid_until=valid_until, granted_by=actor
+    )
+    record(AuditAction.CREATE, delegate, after=snapshot(delegate), actor=actor)
+    return delegate
+
+
+@transaction.atomic
+def revoke_delegate(actor, delegate):
+    """The head of the unit ends a delegation (it stays on record, revoked)."""
+    from tirek.servicedesk.models import PublicationDelegate
+
+    delegate = PublicationDelegate.objects.select_for_update().get(pk=delegate.pk)
+    if not can(actor, "servicedesk.delegate") or not (
+        delegate.unit.head_id and delegate.unit.head.user_id == actor.pk
+    ):
+        raise PermissionDenied("not the head of this unit")
+    if delegate.revoked_at is not None:
+        raise ValidationError(_("This delegation is already revoked."))
+    before = snapshot(delegate)
+    delegate.revoked_at, delegate.revoked_by = timezone.now(), actor
+    delegate.save(update_fields=["revoked_at", "revoked_by"])
+    record(AuditAction.UPDATE, delegate, before=before, after=snapshot(delegate), actor=actor)
+    return delegate
 
 
 # --- satisfaction ---------------------------------------------------------------------------

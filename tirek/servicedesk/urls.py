@@ -17,6 +17,8 @@ urlpatterns = [
     path("queue/bulk/", views.queue_bulk, name="queue_bulk"),
     path("figures/", views.figures, name="figures"),
     path("figures/export.<slug:fmt>", views.figures_export, name="figures_export"),
+    path("delegates/", views.delegates, name="delegates"),
+    path("delegates/<int:pk>/revoke/", views.delegate_revoke, name="delegate_revoke"),
     path("preferences/", views.preferences, name="preferences"),
     path("status/", views.status_page, name="status"),
 ]

@@ -37,7 +37,9 @@ from tirek.servicedesk.models import (
 )
 from tirek.servicedesk.permissions import (
     is_requester,
+    may_request_publication,
     sees_internal,
+    speaks_for_requester,
     visible_comments,
     visible_tickets,
     works_queue,
@@ -84,6 +86,7 @@ def portal(request):
             "page": page,
             "query": query.urlencode(),
             "kinds": _submit_kinds(request.user),
+            "can_delegate": can(request.user, DELEGATE),
             "status": status,
             "q": request.GET.get("q", ""),
             "now": timezone.now(),
@@ -93,7 +96,7 @@ def portal(request):
 
 def _submit_kinds(user) -> list[tuple[str, str]]:
     kinds = [(k.value, k.label) for k in Kind]
-    if not can(user, "servicedesk.request_publication"):
+    if not may_request_publication(user):
         kinds = [(k, label) for k, label in kinds if k != Kind.PUBLICATION]
     return kinds
 
@@ -102,7 +105,7 @@ def _submit_kinds(user) -> list[tuple[str, str]]:
 def submit(request, kind: str):
     if kind not in FORMS:
         raise Http404
-    if kind == Kind.PUBLICATION and not can(request.user, "servicedesk.request_publication"):
+    if kind == Kind.PUBLICATION and not may_request_publication(request.user):
         from tirek.core.permissions import deny
 
         raise deny(request, "servicedesk.request_publication")
@@ -154,7 +157,7 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
     parties = set()
     if works_queue(user):
         parties.add(workflow.STAFF)
-    if is_requester(user, ticket):
+    if speaks_for_requester(user, ticket):
         parties.add(workflow.REQUESTER)
     comments = visible_comments(user, ticket).prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.all())
@@ -177,7 +180,7 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
         "is_staff": workflow.STAFF in parties,
         "is_requester": workflow.REQUESTER in parties,
         "sees_internal": sees_internal(user),
-        "can_rate": workflow.REQUESTER in parties
+        "can_rate": is_requester(user, ticket)
         and ticket.status in (Status.RESOLVED, Status.CLOSED, Status.PUBLISHED, Status.CONFIRMED),
         "sla_state": sla.state(ticket),
         "linked_reports": ticket.linked_reports.select_related("requester")
@@ -441,6 +444,61 @@ def queue_bulk(request):
         if str(request.POST.get("next", "")).startswith("/servicedesk/queue")
         else "servicedesk:queue"
     )
+
+
+# --- delegates for publication requests -----------------------------------------------------
+
+DELEGATE = "servicedesk.delegate"
+
+
+@capability_required(DELEGATE)
+def delegates(request):
+    """A head of unit names and revokes the people who file publication requests for it."""
+    from tirek.servicedesk.forms import DelegateForm
+    from tirek.servicedesk.models import PublicationDelegate
+
+    form = DelegateForm(request.POST or None, head=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_delegate(
+                request.user, data["unit"], data["user"], valid_until=data["valid_until"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, _("The delegate is added."))
+            return redirect("servicedesk:delegates")
+    units = form.fields["unit"].queryset
+    rows = (
+        PublicationDelegate.objects.filter(unit__in=units)
+        .select_related("unit", "user", "granted_by", "revoked_by")
+        .order_by("revoked_at", "unit__code", "-created_at")
+    )
+    return render(
+        request,
+        "servicedesk/delegates.html",
+        {"form": form, "rows": rows, "today": timezone.localdate()},
+    )
+
+
+@require_POST
+@capability_required(DELEGATE)
+def delegate_revoke(request, pk: int):
+    from tirek.servicedesk.models import PublicationDelegate
+
+    delegate = get_object_or_404(
+        PublicationDelegate.objects.select_related("unit__head"),
+        pk=pk,
+        unit__head__user_id=request.user.pk,
+    )
+    try:
+        services.revoke_delegate(request.user, delegate)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, _("The delegation is revoked."))
+    return redirect("servicedesk:delegates")
 
 
 # --- preferences and the public status page -------------------------------------------------

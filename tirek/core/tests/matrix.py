@@ -433,6 +433,16 @@ def attachment_in_unit(world, role) -> dict:
     return {"pk": _ticket_of(world, "employee", with_file=True).attachments.get().pk}
 
 
+def delegation_in_unit(world, role) -> dict:
+    """The unit head's delegation of Institute A's publication requests to its employee."""
+    from tirek.servicedesk import services as sd
+
+    delegate = sd.add_delegate(
+        world.personas["unit_head"], world.org.inst_a, world.personas["employee"]
+    )
+    return {"pk": delegate.pk}
+
+
 SD_WORKERS = ("dept_head", "dept_staff")  # servicedesk.work_queue
 SD_FIGURES = ("dept_head", "vice_rector", "auditor")  # servicedesk.figures
 SD_PUBLISHERS = ("unit_head", "dept_head", "dept_staff", "vice_rector")
@@ -539,6 +549,27 @@ CASES += [
         only(*SD_FIGURES),
         label="csv",
         args=lambda w, r: {"fmt": "csv"},
+    ),
+    # Delegates for publication requests: heads of unit only, for the units they head.
+    Case("servicedesk:delegates", only("unit_head")),
+    Case(
+        "servicedesk:delegates",
+        only("unit_head"),
+        label="bad input",
+        method="POST",
+        data={"user": "nobody"},
+    ),
+    Case(
+        "servicedesk:delegate_revoke",
+        only("unit_head", allowed=redirect("/servicedesk/delegates/")),
+        method="POST",
+        args=delegation_in_unit,
+    ),
+    Case(
+        "servicedesk:delegate_revoke",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=delegation_in_unit,
     ),
     Case("servicedesk:preferences", SIGNED_IN),
     Case(

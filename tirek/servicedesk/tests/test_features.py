@@ -273,3 +273,103 @@ def test_staff_link_an_existing_access_request(client_for, personas, services, p
     incident = report(outsider, platonus)
     with pytest.raises(ValidationError):
         sd.link_access_request(personas["dept_staff"], incident, req)
+
+
+# --- delegates for publication requests -----------------------------------------------------
+
+
+def _publication_form(**extra) -> dict:
+    return {
+        "subject": "Conference news",
+        "target_site": "ksu.edu.kz",
+        "section": "News",
+        "wanted_date": "2026-12-20",
+        "title_kk": "Конференция",
+        "text_kk": "Мәтін",
+        **extra,
+    }
+
+
+def test_head_names_a_delegate_who_files_and_confirms(client_for, personas, org):
+    head, employee = client_for("unit_head"), client_for("employee")
+    # Before: the employee may not file publication requests.
+    assert employee.get(reverse("servicedesk:submit", args=["publication"])).status_code == 403
+    response = head.post(
+        reverse("servicedesk:delegates"), {"unit": org.inst_a.pk, "user": personas["employee"].pk}
+    )
+    assert response.status_code == 302
+    delegation = personas["employee"].publication_delegations.get()
+    assert AuditEvent.objects.filter(
+        object_type="servicedesk.publicationdelegate", object_id=str(delegation.pk)
+    ).exists()
+    employee.post(reverse("servicedesk:submit", args=["publication"]), _publication_form())
+    ticket = Ticket.objects.get(subject="Conference news")
+    assert ticket.requester_unit == org.inst_a and ticket.kind == Kind.PUBLICATION
+    # The head sees it and may confirm it; the head's own request is seen by the delegate.
+    assert head.get(reverse("servicedesk:ticket_detail", args=[ticket.pk])).status_code == 200
+    own = services.submit(
+        personas["unit_head"], kind=Kind.PUBLICATION, subject="Head's news",
+        publication={"target_site": "ksu.edu.kz", "wanted_date": dt.date(2026, 12, 1),
+                     "text_kk": "x"},
+    )  # fmt: skip
+    assert employee.get(reverse("servicedesk:ticket_detail", args=[own.pk])).status_code == 200
+    staff = personas["dept_staff"]
+    services.transition(staff, own, Status.IN_REVIEW)
+    services.transition(staff, own, Status.PUBLISHED, published_url="https://ksu.edu.kz/n/1")
+    services.transition(personas["employee"], own, Status.CONFIRMED)  # the delegate confirms
+    assert Ticket.objects.get(pk=own.pk).status == Status.CONFIRMED
+    # Other tickets of the unit stay the head's business, not the delegate's.
+    faculty_report = report(personas["faculty"], System.objects.get(code="platonus"))
+    assert (
+        employee.get(reverse("servicedesk:ticket_detail", args=[faculty_report.pk])).status_code
+        == 404
+    )
+    # Revoked: the employee no longer files nor sees the unit's requests.
+    head.post(reverse("servicedesk:delegate_revoke", args=[delegation.pk]))
+    delegation.refresh_from_db()
+    assert delegation.revoked_at and delegation.revoked_by == personas["unit_head"]
+    assert employee.get(reverse("servicedesk:submit", args=["publication"])).status_code == 403
+    assert employee.get(reverse("servicedesk:ticket_detail", args=[own.pk])).status_code == 404
+    # The employee's own request stays theirs.
+    assert employee.get(reverse("servicedesk:ticket_detail", args=[ticket.pk])).status_code == 200
+
+
+def test_delegation_ends_on_its_date(personas, org):
+    from tirek.servicedesk.permissions import may_request_publication
+
+    delegation = services.add_delegate(
+        personas["unit_head"], org.inst_a, personas["employee"], valid_until=dt.date.today()
+    )
+    assert may_request_publication(personas["employee"])
+    type(delegation).objects.filter(pk=delegation.pk).update(
+        valid_until=dt.date.today() - dt.timedelta(days=1)
+    )
+    assert not may_request_publication(personas["employee"])
+
+
+def test_delegation_denials_and_bad_input(client_for, personas, org):
+    head = personas["unit_head"]
+    with pytest.raises(ValidationError):  # not a person of the unit
+        services.add_delegate(head, org.inst_a, personas["outsider"])
+    with pytest.raises(ValidationError):  # a date in the past
+        services.add_delegate(
+            head, org.inst_a, personas["employee"], valid_until=dt.date(2000, 1, 1)
+        )
+    with pytest.raises(PermissionDenied):  # not the head of that unit
+        services.add_delegate(head, org.inst_b, personas["outsider"])
+    with pytest.raises(PermissionDenied):  # an employee cannot name delegates
+        services.add_delegate(personas["employee"], org.inst_a, personas["faculty"])
+    delegation = services.add_delegate(head, org.inst_a, personas["faculty"])  # Chair A1
+    with pytest.raises(ValidationError):  # twice
+        services.add_delegate(head, org.inst_a, personas["faculty"])
+    with pytest.raises(PermissionDenied):
+        services.revoke_delegate(personas["dept_head"], delegation)
+    # Pages: only heads of unit; someone else's delegation is not found.
+    assert client_for("employee").get(reverse("servicedesk:delegates")).status_code == 403
+    page = client_for("unit_head").post(
+        reverse("servicedesk:delegates"), {"unit": org.inst_a.pk, "user": "nobody"}, headers=EN
+    )
+    assert page.status_code == 200 and "Select a valid choice" in page.text
+    services.revoke_delegate(head, delegation)
+    with pytest.raises(ValidationError):
+        services.revoke_delegate(head, delegation)
