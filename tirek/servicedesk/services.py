@@ -339,6 +339,27 @@ def link_access_request(actor, ticket: Ticket, access_request) -> Ticket:
 
 
 def _access_news(ticket: Ticket, access_request, state: str) -> None:
+    from django.conf import settings
+    from django.utils import translation
+
+    from tirek.access import signals
+
+    # The note is written by the system: in the requester's language, not the approver's.
+    with translation.override(ticket.requester.language or settings.LANGUAGE_CODE):
+        body = _access_text(access_request, state)
+    note = Comment.objects.create(ticket=ticket, author=None, body=body)
+    record(
+        AuditAction.CREATE,
+        note,
+        after={"ticket": ticket.number, "access_request": access_request.pk, "state": state},
+        object_repr=f"{ticket.number} comment",
+    )
+    notifications.on_commit(notifications.REPLY, ticket, [ticket.requester], comment_id=note.pk)
+    if state == signals.GRANTED:
+        transition(None, ticket, Status.RESOLVED, notify=False)
+
+
+def _access_text(access_request, state: str) -> str:
     from tirek.access import signals
 
     role = str(access_request.role)
@@ -354,16 +375,7 @@ def _access_news(ticket: Ticket, access_request, state: str) -> None:
             signals.GRANTED: _("The access (%(role)s) is granted and set up."),
             signals.CANCELLED: _("The access request for %(role)s is cancelled."),
         }[state] % {"role": role}
-    note = Comment.objects.create(ticket=ticket, author=None, body=body)
-    record(
-        AuditAction.CREATE,
-        note,
-        after={"ticket": ticket.number, "access_request": access_request.pk, "state": state},
-        object_repr=f"{ticket.number} comment",
-    )
-    notifications.on_commit(notifications.REPLY, ticket, [ticket.requester], comment_id=note.pk)
-    if state == signals.GRANTED:
-        transition(None, ticket, Status.RESOLVED, notify=False)
+    return body
 
 
 def follow_access_request(sender, request, state: str, **kwargs) -> None:

@@ -203,17 +203,28 @@ def test_service_request_files_an_access_request_and_follows_it(
     assert "granted" in ticket.comments.filter(internal=False).last().body
 
 
-def test_rejected_access_request_is_told_on_the_ticket(client_for, personas, services):
+def test_rejected_access_request_is_told_on_the_ticket(
+    client_for, personas, services, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
     from tirek.access import services as access
     from tirek.access.permissions import decidable_approvals
+    from tirek.servicedesk.tests.test_services import IMMEDIATE
 
+    settings.TASKS = IMMEDIATE
     _role, _ = _ask_for_platonus_teacher(client_for("employee"))
     ticket = Ticket.objects.get(subject="Platonus as a teacher")
     (step,) = decidable_approvals(personas["unit_head"])
-    access.decide(personas["unit_head"], step, approve=False, comment="Not in the plan")
+    mailoutbox.clear()
+    # The approver works in Russian; the note is in the requester's language (English here).
+    with translation.override("ru"), django_capture_on_commit_callbacks(execute=True):
+        access.decide(personas["unit_head"], step, approve=False, comment="Not in the plan")
     ticket.refresh_from_db()
     note = ticket.comments.filter(internal=False).last()
     assert "rejected" in note.body and "Not in the plan" in note.body and ticket.is_open
+    assert [m.to for m in mailoutbox] == [["employee@test.edu.kz"]]
+    assert "Not in the plan" in mailoutbox[0].body
 
 
 def test_access_request_bad_input_and_denials(client_for, personas, services):
