@@ -63,6 +63,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     ),
     # A head of unit names delegates who file publication requests for the unit.
     "servicedesk.delegate": frozenset({R.UNIT_HEAD}),
+    # Which team owns a system's tickets, and what the public status page lists.
+    "servicedesk.configure": frozenset({R.DEPT_HEAD}),
     "servicedesk.work_queue": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
     "servicedesk.view_all": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     "servicedesk.figures": frozenset({R.DEPT_HEAD, R.VICE_RECTOR, R.AUDITOR}),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from tirek.access.models import AccessRequest, System, SystemRole
 from tirek.people.models import Affiliation, OrgUnit
 from tirek.servicedesk import attachments
-from tirek.servicedesk.models import Kind, Level, Status
+from tirek.servicedesk.models import Kind, Level, Status, Team
 
 
 def styled(form: forms.Form) -> None:
@@ -470,3 +470,11 @@ class DelegateForm(StyledForm):
             .order_by("last_name", "first_name")
         )
         self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class SystemProfileForm(StyledForm):
+    team = forms.ModelChoiceField(
+        label=_("Owning team"), queryset=Team.objects.all(), required=False, empty_label="—"
+    )
+    on_status_page = forms.BooleanField(label=_("On the status page"), required=False)
+    position = forms.IntegerField(label=_("Order"), min_value=0, max_value=32767, initial=100)

@@ -30,6 +30,7 @@ from tirek.servicedesk.models import (
     Level,
     PublicationRequest,
     Status,
+    SystemProfile,
     Team,
     Ticket,
     TicketCounter,
@@ -723,6 +724,32 @@ def inform_major(actor, major: Ticket, body: str) -> list[Comment]:
     for report in major.linked_reports.exclude(status__in=DONE_STATUSES):
         comments.append(comment(actor, report, body))
     return comments
+
+
+# --- systems --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_system_profile(
+    actor, system, *, team: Team | None, on_status_page: bool, position: int
+) -> SystemProfile:
+    """What the desk keeps about a system of the catalogue: owning team, status page, order."""
+    if not can(actor, "servicedesk.configure"):
+        raise PermissionDenied("servicedesk.configure")
+    if not 0 <= int(position) <= 32767:
+        raise ValidationError({"position": _("Give a number from 0 to 32767.")})
+    profile, created = SystemProfile.objects.select_for_update().get_or_create(system=system)
+    before = None if created else snapshot(profile)
+    profile.team, profile.on_status_page, profile.position = team, on_status_page, int(position)
+    profile.save()
+    record(
+        AuditAction.CREATE if created else AuditAction.UPDATE,
+        profile,
+        before=before,
+        after=snapshot(profile),
+        actor=actor,
+    )
+    return profile
 
 
 # --- delegates for publication requests -----------------------------------------------------

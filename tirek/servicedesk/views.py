@@ -446,6 +446,59 @@ def queue_bulk(request):
     )
 
 
+# --- systems of the desk ---------------------------------------------------------------------
+
+CONFIGURE = "servicedesk.configure"
+
+
+@capability_required(CONFIGURE)
+def systems(request):
+    """The catalogue's systems with what the desk keeps about each (team, status page, order)."""
+    from tirek.servicedesk.forms import SystemProfileForm, desk_systems
+
+    rows = []
+    for system in desk_systems().select_related("desk_profile__team"):
+        profile = getattr(system, "desk_profile", None)
+        initial = {
+            "team": profile.team_id if profile else None,
+            "on_status_page": profile.on_status_page if profile else False,
+            "position": profile.position if profile else 100,
+        }
+        form = SystemProfileForm(initial=initial, prefix=system.code)
+        for field in form.fields.values():
+            # One row, one form: the inputs sit in table cells and name their form.
+            field.widget.attrs.update({"form": f"f-{system.code}", "aria-label": field.label})
+        rows.append((system, profile, form))
+    return render(request, "servicedesk/systems.html", {"rows": rows})
+
+
+@require_POST
+@capability_required(CONFIGURE)
+def system_profile(request, code: str):
+    from tirek.access.models import System
+    from tirek.servicedesk.forms import SystemProfileForm
+
+    system = get_object_or_404(System, code=code, is_active=True)
+    form = SystemProfileForm(request.POST, prefix=system.code)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.set_system_profile(
+                request.user,
+                system,
+                team=data["team"],
+                on_status_page=data["on_status_page"],
+                position=data["position"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("servicedesk:systems")
+
+
 # --- delegates for publication requests -----------------------------------------------------
 
 DELEGATE = "servicedesk.delegate"

@@ -550,6 +550,21 @@ CASES += [
         label="csv",
         args=lambda w, r: {"fmt": "csv"},
     ),
+    # What the desk keeps per system (owning team, status page): the department head.
+    Case("servicedesk:systems", only("dept_head")),
+    Case(
+        "servicedesk:system_profile",
+        only("dept_head", allowed=redirect("/servicedesk/systems/")),
+        method="POST",
+        args=lambda w, r: {"code": "platonus"},
+        data={"platonus-position": "10", "platonus-on_status_page": "on"},
+    ),
+    Case(
+        "servicedesk:system_profile",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=lambda w, r: {"code": "platonus"},
+    ),
     # Delegates for publication requests: heads of unit only, for the units they head.
     Case("servicedesk:delegates", only("unit_head")),
     Case(

@@ -384,3 +384,30 @@ def test_delegation_denials_and_bad_input(client_for, personas, org):
     services.revoke_delegate(head, delegation)
     with pytest.raises(ValidationError):
         services.revoke_delegate(head, delegation)
+
+
+def test_department_head_sets_team_and_status_page(client_for, personas, team, platonus):
+    from tirek.servicedesk.models import Team
+
+    library = Team.objects.create(name="Library")
+    kabis = System.objects.get(code="kabis")
+    head = client_for("dept_head")
+    page = head.get(reverse("servicedesk:systems"), headers=EN)
+    assert page.status_code == 200 and 'form="f-kabis"' in page.text
+    url = reverse("servicedesk:system_profile", args=["kabis"])
+    head.post(url, {"kabis-team": library.pk, "kabis-position": "5"})
+    profile = SystemProfile.objects.get(system=kabis)
+    assert profile.team == library and profile.position == 5 and not profile.on_status_page
+    assert AuditEvent.objects.filter(
+        object_type="servicedesk.systemprofile", object_id=str(profile.pk)
+    ).exists()
+    assert report(personas["employee"], kabis).team == library
+    head.post(url, {"kabis-position": "-3", "kabis-on_status_page": "on"})
+    assert SystemProfile.objects.get(system=kabis).position == 5  # refused
+    assert client_for("dept_staff").post(url, {"kabis-position": "1"}).status_code == 403
+    assert (
+        head.post(
+            reverse("servicedesk:system_profile", args=["nope"]), {"nope-position": "1"}
+        ).status_code
+        == 404
+    )
