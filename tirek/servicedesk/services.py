@@ -168,8 +168,8 @@ def submit(
         raise ValidationError({"subject": _("Say in a few words what it is about.")})
     attachments.check_all(files)  # refuse bad files before anything is written
     if access_role is not None or access_request is not None:
-        if kind != Kind.SERVICE_REQUEST:
-            raise ValidationError(_("Only a service request can carry an access request."))
+        if kind != Kind.SERVICE_REQUEST or request_type not in ("account", "access"):
+            raise ValidationError(_("Only a request for access can carry an access request."))
         if access_role is not None:
             access_request = _request_access(actor, access_role, description or subject)
         else:

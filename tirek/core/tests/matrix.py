@@ -629,6 +629,18 @@ CASES += [
         args=ticket_in_unit,
         data={"to": "in_progress"},
     ),
+    Case(
+        "ticket-priority",
+        expect(
+            HIDDEN,
+            **dict.fromkeys(("auditor", "unit_head", "employee"), DENIED),
+            **dict.fromkeys(SD_WORKERS, OK),
+        ),
+        label="in_unit",
+        method="POST",
+        args=ticket_in_unit,
+        data={"impact": 1, "urgency": 1},
+    ),
 ]
 
 # --- personal data: who sees it in full, who sees it masked ---------------------------------

@@ -411,3 +411,32 @@ def test_department_head_sets_team_and_status_page(client_for, personas, team, p
         ).status_code
         == 404
     )
+
+
+def test_api_files_an_access_request_and_staff_set_priority(client_for, personas, platonus):
+    client = client_for("employee")
+    url = reverse("ticket-list")
+    body = {"kind": "service_request", "subject": "Teacher role", "request_type": "access"}
+    bad = client.post(
+        url, {**body, "access_role": "platonus:nope"}, content_type="application/json"
+    )
+    assert bad.status_code == 400 and "access_role" in bad.json()
+    wrong_kind = client.post(
+        url,
+        {**body, "request_type": "install", "access_role": "platonus:teacher"},
+        content_type="application/json",
+    )
+    assert wrong_kind.status_code == 400
+    made = client.post(
+        url, {**body, "access_role": "platonus:teacher"}, content_type="application/json"
+    )
+    assert made.status_code == 201, made.content
+    data = made.json()
+    assert data["access_request"] and data["access_status"] == "pending"
+    assert data["system"] == "platonus" and "access_role" not in data
+    priority = reverse("ticket-priority", args=[data["id"]])
+    assert client.post(priority, {"impact": 1, "urgency": 1}).status_code == 403
+    staff = client_for("dept_staff")
+    assert staff.post(priority, {"impact": 9, "urgency": 1}).status_code == 400
+    changed = staff.post(priority, {"impact": 1, "urgency": 1})
+    assert changed.status_code == 200 and changed.json()["priority"] == Priority.CRITICAL
