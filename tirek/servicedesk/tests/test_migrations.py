@@ -10,6 +10,8 @@ AFTER = [("servicedesk", "0004_sdfeat_systems")]
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_services_are_mapped_to_systems_by_code():
+    # Rows are made here, not taken from the data migrations: an earlier transactional test
+    # may have flushed them.
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps
@@ -17,11 +19,11 @@ def test_services_are_mapped_to_systems_by_code():
     user_model = old.get_model(*_user_model_label())
     user = user_model.objects.create(username="migr")
     team = Team.objects.create(name="Library")
-    kabis = Service.objects.get(code="kabis")
+    kabis = Service.objects.get_or_create(code="kabis", defaults={"name_kk": "КАБИС"})[0]
     team.services.add(kabis)
-    mail = Service.objects.get(code="mail")
+    mail = Service.objects.get_or_create(code="mail", defaults={"name_kk": "Yandex 360 mail"})[0]
     lab = Service.objects.create(code="lab-cluster", name_kk="Кластер", name_en="Lab cluster")
-    other = Service.objects.get(code="other")
+    other = Service.objects.get_or_create(code="other", defaults={"name_kk": "Other"})[0]
     numbers = {}
     for i, service in enumerate((kabis, mail, lab, other), start=1):
         t = Ticket.objects.create(
