@@ -478,3 +478,15 @@ class SystemProfileForm(StyledForm):
     )
     on_status_page = forms.BooleanField(label=_("On the status page"), required=False)
     position = forms.IntegerField(label=_("Order"), min_value=0, max_value=32767, initial=100)
+
+
+class TeamForm(StyledForm):
+    name = forms.CharField(label=_("Team"), max_length=100)
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"), queryset=get_user_model().objects.none(), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = staff_users()
+        self.fields["members"].label_from_instance = lambda u: u.get_full_name() or u.username

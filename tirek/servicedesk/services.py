@@ -752,6 +752,40 @@ def set_system_profile(
     return profile
 
 
+@transaction.atomic
+def save_team(actor, team: Team | None, *, name: str, members) -> Team:
+    """Create a team or change its name and members (department staff only)."""
+    if not can(actor, "servicedesk.configure"):
+        raise PermissionDenied("servicedesk.configure")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the team a name.")})
+    members = list(members)
+    if any(not can(m, "servicedesk.work_queue") for m in members):
+        raise ValidationError({"members": _("Only department staff can take tickets.")})
+    if Team.objects.filter(name__iexact=name).exclude(pk=getattr(team, "pk", None)).exists():
+        raise ValidationError({"name": _("A team of this name exists.")})
+    created = team is None
+    if created:
+        team = Team.objects.create(name=name[:100])
+        before = None
+    else:
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        before = {**snapshot(team), "members": sorted(team.members.values_list("pk", flat=True))}
+        team.name = name[:100]
+        team.save(update_fields=["name"])
+    team.members.set(members)
+    after = {**snapshot(team), "members": sorted(m.pk for m in members)}
+    record(
+        AuditAction.CREATE if created else AuditAction.UPDATE,
+        team,
+        before=before,
+        after=after,
+        actor=actor,
+    )
+    return team
+
+
 # --- delegates for publication requests -----------------------------------------------------
 
 

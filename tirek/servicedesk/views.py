@@ -469,7 +469,45 @@ def systems(request):
             # One row, one form: the inputs sit in table cells and name their form.
             field.widget.attrs.update({"form": f"f-{system.code}", "aria-label": field.label})
         rows.append((system, profile, form))
-    return render(request, "servicedesk/systems.html", {"rows": rows})
+    from tirek.servicedesk.forms import TeamForm
+    from tirek.servicedesk.models import Team
+
+    teams = [
+        (team, TeamForm(initial={"name": team.name, "members": list(team.members.all())},
+                        prefix=f"team{team.pk}"))
+        for team in Team.objects.prefetch_related("members")
+    ]  # fmt: skip
+    return render(
+        request,
+        "servicedesk/systems.html",
+        {"rows": rows, "teams": teams, "new_team": TeamForm(prefix="new")},
+    )
+
+
+@require_POST
+@capability_required(CONFIGURE)
+def team_save(request, pk: int | None = None):
+    """Create a team (no pk) or change one's name and members."""
+    from tirek.servicedesk.forms import TeamForm
+    from tirek.servicedesk.models import Team
+
+    team = get_object_or_404(Team, pk=pk) if pk is not None else None
+    form = TeamForm(request.POST, prefix=f"team{pk}" if pk is not None else "new")
+    if form.is_valid():
+        try:
+            services.save_team(
+                request.user,
+                team,
+                name=form.cleaned_data["name"],
+                members=form.cleaned_data["members"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("servicedesk:systems")
 
 
 @require_POST

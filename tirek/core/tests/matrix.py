@@ -443,6 +443,12 @@ def delegation_in_unit(world, role) -> dict:
     return {"pk": delegate.pk}
 
 
+def team_of_desk(world, role) -> dict:
+    from tirek.servicedesk.models import Team
+
+    return {"pk": Team.objects.create(name=f"Team of {role}").pk}
+
+
 SD_WORKERS = ("dept_head", "dept_staff")  # servicedesk.work_queue
 SD_FIGURES = ("dept_head", "vice_rector", "auditor")  # servicedesk.figures
 SD_PUBLISHERS = ("unit_head", "dept_head", "dept_staff", "vice_rector")
@@ -564,6 +570,19 @@ CASES += [
         expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
         label="get",
         args=lambda w, r: {"code": "platonus"},
+    ),
+    Case(
+        "servicedesk:team_create",
+        only("dept_head", allowed=redirect("/servicedesk/systems/")),
+        method="POST",
+        data={"new-name": "Platonus team"},
+    ),
+    Case(
+        "servicedesk:team_save",
+        only("dept_head", allowed=redirect("/servicedesk/systems/")),
+        method="POST",
+        args=team_of_desk,
+        data={"name": "Library"},
     ),
     # Delegates for publication requests: heads of unit only, for the units they head.
     Case("servicedesk:delegates", only("unit_head")),

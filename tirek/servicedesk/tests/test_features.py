@@ -440,3 +440,32 @@ def test_api_files_an_access_request_and_staff_set_priority(client_for, personas
     assert staff.post(priority, {"impact": 9, "urgency": 1}).status_code == 400
     changed = staff.post(priority, {"impact": 1, "urgency": 1})
     assert changed.status_code == 200 and changed.json()["priority"] == Priority.CRITICAL
+
+
+def test_department_head_makes_teams_of_staff(client_for, personas, services):
+    from tirek.servicedesk.models import Team
+
+    head = client_for("dept_head")
+    staff = personas["dept_staff"]
+    head.post(
+        reverse("servicedesk:team_create"), {"new-name": "Library", "new-members": [staff.pk]}
+    )
+    team = Team.objects.get(name="Library")
+    assert list(team.members.all()) == [staff]
+    assert AuditEvent.objects.filter(
+        object_type="servicedesk.team", object_id=str(team.pk)
+    ).exists()
+    # Only staff can be members; a name is needed; names are unique.
+    url = reverse("servicedesk:team_save", args=[team.pk])
+    head.post(
+        url, {f"team{team.pk}-name": "Library", f"team{team.pk}-members": [personas["employee"].pk]}
+    )
+    assert list(team.members.all()) == [staff]
+    head.post(reverse("servicedesk:team_create"), {"new-name": "library"})
+    assert Team.objects.count() == 1
+    head.post(url, {f"team{team.pk}-name": "Library and KABIS", f"team{team.pk}-members": []})
+    team.refresh_from_db()
+    assert team.name == "Library and KABIS" and not team.members.exists()
+    page = head.get(reverse("servicedesk:systems"), headers=EN).text
+    assert "Library and KABIS" in page
+    assert client_for("dept_staff").post(url, {f"team{team.pk}-name": "x"}).status_code == 403
