@@ -170,12 +170,14 @@ class ServiceRequestForm(TicketForm):
         label=_("Role to ask for"),
         queryset=SystemRole.objects.none(),
         required=False,
+        empty_label="—",
         help_text=_("For access to a system: an access request is filed for you."),
     )
     access_request = forms.ModelChoiceField(
         label=_("Or my access request"),
         queryset=AccessRequest.objects.none(),
         required=False,
+        empty_label="—",
     )
     urgency = forms.TypedChoiceField(
         label=_("How urgent"), choices=URGENCY_CHOICES, coerce=int, initial=Level.LOW
@@ -202,6 +204,10 @@ class ServiceRequestForm(TicketForm):
                 Q(requested_by=self.user) | Q(person__user=self.user)
             ).select_related("role__system")
         self.fields["access_request"].queryset = mine
+        self.fields["role"].label_from_instance = lambda r: f"{r.system.name}: {r.name}"
+        self.fields["access_request"].label_from_instance = lambda r: (
+            f"#{r.pk} {r.role.system.name}: {r.role.name} ({r.get_status_display()})"
+        )
 
     def clean(self):
         data = super().clean()
@@ -460,6 +466,9 @@ class DelegateForm(StyledForm):
         super().__init__(*args, **kwargs)
         units = OrgUnit.objects.filter(head__user_id=getattr(head, "pk", None), is_active=True)
         self.fields["unit"].queryset = units
+        if len(units) == 1:  # most heads head one unit: nothing to choose
+            self.fields["unit"].empty_label = None
+        self.fields["user"].empty_label = "—"
         current = Affiliation.objects.current().filter(
             unit__in=OrgUnit.objects.subtree_of(list(units)).values("pk")
         )
