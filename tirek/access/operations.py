@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from tirek.access import credentials
+from tirek.access import credentials, signals
 from tirek.access.models import (
     Account,
     AccountStatus,
@@ -285,6 +285,10 @@ def _record(results, outcome: Outcome) -> None:
                     lease_expires_at=None,
                 )
                 outcome.retry.append(op.pk)
+        if outcome.done:
+            # Requests whose access is now carried out in the target (subscribers: the desk).
+            done = {op.account_id for op, status, *_ in results if status == OperationStatus.DONE}
+            signals.after_operations(done)
         if outcome.done or outcome.attention or outcome.retry:
             record(
                 AuditAction.UPDATE,

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tirek.access import credentials, logins
+from tirek.access import credentials, logins, signals
 from tirek.access.models import (
     OPEN_STATUSES,
     AccessRequest,
@@ -477,6 +477,7 @@ def _advance(actor, req: AccessRequest, *, by_requester: bool = False) -> None:
                 source=GrantSource.REQUEST,
                 request=req,
             )
+            signals.send(req, signals.GRANTED if signals.is_provisioned(req) else signals.APPROVED)
             return
         if step.status == ApprovalStatus.WAITING:
             step.status = ApprovalStatus.PENDING
@@ -548,6 +549,7 @@ def decide(actor, approval: Approval, *, approve: bool, comment: str = "") -> Ac
         req.approvals.filter(status__in=[ApprovalStatus.WAITING, ApprovalStatus.PENDING]).update(
             status=ApprovalStatus.SKIPPED
         )
+        signals.send(req, signals.REJECTED)
     return req
 
 
@@ -566,6 +568,7 @@ def cancel_request(actor, req: AccessRequest) -> AccessRequest:
         status=ApprovalStatus.SKIPPED
     )
     record(AuditAction.UPDATE, req, after={"status": req.status}, actor=actor)
+    signals.send(req, signals.CANCELLED)
     return req
 
 

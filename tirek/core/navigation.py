@@ -27,6 +27,8 @@ NAV: list[NavItem] = [
     NavItem(_("Service desk"), "servicedesk:portal", ("servicedesk.submit",)),
     NavItem(_("Queue"), "servicedesk:queue", ("servicedesk.work_queue",)),
     NavItem(_("Figures"), "servicedesk:figures", ("servicedesk.figures",)),
+    NavItem(_("Delegates"), "servicedesk:delegates", ("servicedesk.delegate",)),
+    NavItem(_("Desk systems"), "servicedesk:systems", ("servicedesk.configure",)),
     NavItem(_("My access"), "access:my_access", ("access.request",)),
     NavItem(_("Systems"), "access:system_list", ("access.catalogue_view",)),
     NavItem(_("Approvals"), "access:inbox", ("access.approve",)),
@@ -63,6 +65,8 @@ SECTION_OF: dict[str, str] = {
     "servicedesk:portal": "servicedesk",
     "servicedesk:queue": "servicedesk",
     "servicedesk:figures": "servicedesk",
+    "servicedesk:delegates": "servicedesk",
+    "servicedesk:systems": "servicedesk",
     "cards:my_card": "cards",
     "cards:card_list": "cards",
 }

@@ -67,6 +67,10 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "servicedesk.request_publication": frozenset(
         {R.UNIT_HEAD, R.DEPT_HEAD, R.DEPT_STAFF, R.VICE_RECTOR}
     ),
+    # A head of unit names delegates who file publication requests for the unit.
+    "servicedesk.delegate": frozenset({R.UNIT_HEAD}),
+    # Which team owns a system's tickets, and what the public status page lists.
+    "servicedesk.configure": frozenset({R.DEPT_HEAD}),
     "servicedesk.work_queue": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
     "servicedesk.view_all": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     "servicedesk.figures": frozenset({R.DEPT_HEAD, R.VICE_RECTOR, R.AUDITOR}),

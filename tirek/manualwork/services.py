@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tirek.access import credentials
+from tirek.access import credentials, signals
 from tirek.access.models import (
     Account,
     AccountStatus,
@@ -177,6 +177,8 @@ def _close_operation(op: Operation, now: dt.datetime, result_login: str = "") ->
     Operation.objects.filter(pk=op.pk).update(
         status=OperationStatus.DONE, secret=None, finished_at=now, last_error=""
     )
+    # Done by hand in the system: an access request waiting for it may now be granted.
+    signals.after_operations({op.account_id})
 
 
 @transaction.atomic

@@ -11,9 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from tirek.access.models import System, SystemRole
 from tirek.core.permissions import HasCapability, deny
 from tirek.servicedesk import queries, services, sla
-from tirek.servicedesk.models import Comment, Kind, Level, PublicationRequest, Service, Ticket
+from tirek.servicedesk.models import Comment, Kind, Level, PublicationRequest, Ticket
 from tirek.servicedesk.permissions import sees_internal, visible_comments, visible_tickets
 
 
@@ -52,9 +53,9 @@ class PublicationSerializer(serializers.ModelSerializer):
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    service = serializers.SlugRelatedField(
+    system = serializers.SlugRelatedField(
         slug_field="code",
-        queryset=Service.objects.filter(is_active=True),
+        queryset=System.objects.filter(is_active=True),
         required=False,
         allow_null=True,
     )
@@ -64,6 +65,16 @@ class TicketSerializer(serializers.ModelSerializer):
     publication = PublicationSerializer(required=False)
     impact = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
     urgency = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
+    access_role = serializers.CharField(
+        write_only=True,
+        required=False,
+        help_text="A service request for access: the role to ask for, as system:role "
+        "(e.g. platonus:teacher); an access request is filed for the caller.",
+    )
+    access_request = serializers.PrimaryKeyRelatedField(read_only=True)
+    access_status = serializers.CharField(
+        source="access_request.status", read_only=True, default=None
+    )
 
     class Meta:
         model = Ticket
@@ -74,7 +85,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "status",
             "subject",
             "description",
-            "service",
+            "system",
             "since",
             "affected_people",
             "request_type",
@@ -97,6 +108,9 @@ class TicketSerializer(serializers.ModelSerializer):
             "rating",
             "sla_state",
             "publication",
+            "access_role",
+            "access_request",
+            "access_status",
         ]
         read_only_fields = [
             "number",
@@ -119,6 +133,15 @@ class TicketSerializer(serializers.ModelSerializer):
     def get_sla_state(self, ticket: Ticket) -> str:
         return sla.state(ticket)
 
+    def validate_access_role(self, value: str) -> SystemRole:
+        system, _sep, role = (value or "").partition(":")
+        found = SystemRole.objects.filter(
+            system__code=system, code=role, requestable=True, system__is_active=True
+        ).first()
+        if found is None:
+            raise ValidationError("No requestable role with that code.")
+        return found
+
 
 class CommentSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True, default=None)
@@ -127,6 +150,11 @@ class CommentSerializer(serializers.ModelSerializer):
         model = Comment
         fields = ["id", "author", "body", "internal", "created_at"]
         read_only_fields = ["created_at"]
+
+
+class PrioritySerializer(serializers.Serializer):
+    impact = serializers.ChoiceField(choices=Level.choices)
+    urgency = serializers.ChoiceField(choices=Level.choices)
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -143,7 +171,7 @@ class TicketViewSet(
     viewsets.GenericViewSet,
 ):
     """Tickets the caller may see. Filters: kind, status (or "all"; open by default for
-    staff), service (code), q (search)."""
+    staff), system (code), q (search)."""
 
     serializer_class = TicketSerializer
     permission_classes = [HasCapability]
@@ -151,7 +179,7 @@ class TicketViewSet(
 
     def get_queryset(self):
         tickets = visible_tickets(self.request.user).select_related(
-            "service", "requester", "assignee", "publication"
+            "system", "requester", "assignee", "publication", "access_request"
         )
         if self.action != "list":
             return tickets
@@ -161,9 +189,9 @@ class TicketViewSet(
             "kind": params.get("kind", ""),
             "q": params.get("q", ""),
         }
-        if params.get("service"):
-            data["service"] = Service.objects.filter(code=params["service"]).first()
-            if data["service"] is None:
+        if params.get("system"):
+            data["system"] = System.objects.filter(code=params["system"]).first()
+            if data["system"] is None:
                 return tickets.none()
         return queries.apply_filters(tickets, data, self.request.user).order_by("-opened_at", "-id")
 
@@ -224,6 +252,21 @@ class TicketViewSet(
             )
         except PermissionDenied:
             raise deny(request, "servicedesk.transition") from None
+        except DjangoValidationError as exc:
+            raise _drf_error(exc) from None
+        return Response(self.get_serializer(ticket).data)
+
+    @extend_schema(request=PrioritySerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def priority(self, request, pk=None):
+        """Staff re-assess impact and urgency; the SLA targets follow (services.set_priority)."""
+        ticket = self.get_object()
+        serializer = PrioritySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            ticket = services.set_priority(request.user, ticket, **serializer.validated_data)
+        except PermissionDenied:
+            raise deny(request, "servicedesk.work_queue") from None
         except DjangoValidationError as exc:
             raise _drf_error(exc) from None
         return Response(self.get_serializer(ticket).data)

@@ -1,11 +1,12 @@
 """Monthly figures of the service desk (MISSION task 20).
 
 Per month of opening: tickets opened and resolved, SLA compliance (resolved within the
-resolution target, of those resolved), mean hours to first response and to resolution
-(calendar hours, computed in the database; compliance is what the business-hour clock says),
-mean satisfaction, and publication requests published by the wanted date. The same numbers by
-system and by kind. Counted from the tickets a reader may see (visible_tickets), in a few
-grouped queries. Major incidents are left out: their reports are counted instead.
+resolution target, of those resolved), mean business hours to first response and to
+resolution (the SLA calendar of sla.py: working days and hours, holidays; the time a ticket
+waited for its requester is not counted against resolution), mean satisfaction, and
+publication requests published by the wanted date. The same numbers by system and by kind.
+Counts come from a few grouped queries; the business-hour means from one pass over the
+tickets' timestamps. Major incidents are left out: their reports are counted instead.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from dataclasses import dataclass, field
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from tirek.access.models import System
+from tirek.servicedesk import sla
 from tirek.servicedesk.models import DONE_STATUSES, Kind, Status, Ticket
 
 RESOLVED = Q(resolved_at__isnull=False) & ~Q(status=Status.MERGED)
@@ -49,17 +53,57 @@ class Row:
 @dataclass
 class Figures:
     months: list[Row] = field(default_factory=list)
-    by_service: list[Row] = field(default_factory=list)
+    by_system: list[Row] = field(default_factory=list)
     by_kind: list[Row] = field(default_factory=list)
 
 
-def _hours(value) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.timedelta):
-        return round(value.total_seconds() / 3600, 1)
-    # SQLite returns microseconds for a duration average.
-    return round(float(value) / 1_000_000 / 3600, 1)
+@dataclass
+class _Means:
+    """Running sums of business seconds, to respond and to resolve."""
+
+    respond: float = 0.0
+    responded: int = 0
+    resolve: float = 0.0
+    resolved: int = 0
+
+    def hours(self) -> tuple[float | None, float | None]:
+        return (
+            round(self.respond / self.responded / 3600, 1) if self.responded else None,
+            round(self.resolve / self.resolved / 3600, 1) if self.resolved else None,
+        )
+
+
+def business_means(
+    tickets: QuerySet[Ticket], zone, cal: sla.BusinessCalendar | None = None
+) -> dict[str, dict]:
+    """Mean business hours to first response and to resolution, by month ("YYYY-MM" of
+    opening in `zone`), by system id and by kind: {"month": {key: (respond, resolve)}, ...}."""
+    cal = cal or sla.calendar()
+    sums: dict[str, dict] = {"month": defaultdict(_Means), "system": defaultdict(_Means)}
+    sums["kind"] = defaultdict(_Means)
+    rows = tickets.values_list(
+        "opened_at", "first_response_at", "resolved_at", "paused_seconds", "status", "system_id",
+        "kind",
+    )  # fmt: skip
+    for opened, responded, resolved, paused, status, system_id, kind in rows.iterator(2000):
+        keys = (
+            ("month", f"{timezone.localtime(opened, zone):%Y-%m}"),
+            ("system", system_id),
+            ("kind", kind),
+        )
+        respond_s = cal.between(opened, responded) if responded else None
+        resolve_s = None
+        if resolved and status != Status.MERGED:
+            resolve_s = max(cal.between(opened, resolved) - (paused or 0), 0.0)
+        for group, key in keys:
+            means = sums[group][key]
+            if respond_s is not None:
+                means.respond += respond_s
+                means.responded += 1
+            if resolve_s is not None:
+                means.resolve += resolve_s
+                means.resolved += 1
+    return {group: {k: m.hours() for k, m in by.items()} for group, by in sums.items()}
 
 
 def _aggregate(tickets: QuerySet[Ticket], group: str | None):
@@ -68,10 +112,6 @@ def _aggregate(tickets: QuerySet[Ticket], group: str | None):
         "opened": Count("pk"),
         "resolved": Count("pk", filter=RESOLVED),
         "on_time": Count("pk", filter=RESOLVED & Q(resolution_breached=False)),
-        "respond": Avg(
-            F("first_response_at") - F("opened_at"), filter=Q(first_response_at__isnull=False)
-        ),
-        "resolve": Avg(F("resolved_at") - F("opened_at"), filter=RESOLVED),
         "rating": Avg("rating"),
         "publications": Count(
             "pk", filter=Q(kind=Kind.PUBLICATION, publication__published_at__isnull=False)
@@ -88,14 +128,14 @@ def _aggregate(tickets: QuerySet[Ticket], group: str | None):
     return values.annotate(**agg) if group else [tickets.aggregate(**agg)]
 
 
-def _row(label: str, data: dict) -> Row:
+def _row(label: str, data: dict, means: tuple[float | None, float | None]) -> Row:
     return Row(
         label=label,
         opened=data["opened"],
         resolved=data["resolved"],
         on_time=data["on_time"],
-        respond_hours=_hours(data["respond"]),
-        resolve_hours=_hours(data["resolve"]),
+        respond_hours=means[0],
+        resolve_hours=means[1],
         rating=round(data["rating"], 2) if data["rating"] is not None else None,
         publications=data["publications"],
         publications_on_time=data["publications_on_time"],
@@ -109,20 +149,20 @@ def compute(tickets: QuerySet[Ticket], start: dt.date, end: dt.date) -> Figures:
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     scoped = tickets.filter(opened_at__gte=lo, opened_at__lt=hi, is_major=False).order_by()
     figures = Figures()
+    means = business_means(scoped, zone)
+    none = (None, None)
     monthly = scoped.annotate(month=TruncMonth("opened_at", tzinfo=zone))
     for data in _aggregate(monthly, "month").order_by("month"):
-        month = data["month"]
-        figures.months.append(_row(f"{month:%Y-%m}", data))
-    names = defaultdict(str)
-    from tirek.servicedesk.models import Service
-
-    for s in Service.objects.all():
-        names[s.pk] = s.name
-    for data in _aggregate(scoped, "service").order_by("service"):
-        figures.by_service.append(_row(names.get(data["service"]) or "—", data))
+        label = f"{data['month']:%Y-%m}"
+        figures.months.append(_row(label, data, means["month"].get(label, none)))
+    names = {s.pk: s.name for s in System.objects.all()}
+    for data in _aggregate(scoped, "system").order_by("system"):
+        label = names.get(data["system"]) or str(_("other"))
+        figures.by_system.append(_row(label, data, means["system"].get(data["system"], none)))
     labels = dict(Kind.choices)
     for data in _aggregate(scoped, "kind").order_by("kind"):
-        figures.by_kind.append(_row(str(labels.get(data["kind"], data["kind"])), data))
+        label = str(labels.get(data["kind"], data["kind"]))
+        figures.by_kind.append(_row(label, data, means["kind"].get(data["kind"], none)))
     return figures
 
 
@@ -131,8 +171,8 @@ HEADER = (
     "opened",
     "resolved",
     "SLA %",
-    "mean hours to respond (calendar)",
-    "mean hours to resolve (calendar)",
+    "mean business hours to respond",
+    "mean business hours to resolve",
     "satisfaction",
     "publications on time %",
 )
@@ -142,7 +182,7 @@ def rows_for_export(figures: Figures) -> list[list]:
     out = []
     for section, rows in (
         ("month", figures.months),
-        ("system", figures.by_service),
+        ("system", figures.by_system),
         ("kind", figures.by_kind),
     ):
         for r in rows:

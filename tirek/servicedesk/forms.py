@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from tirek.access.models import AccessRequest, System, SystemRole
+from tirek.people.models import Affiliation, OrgUnit
 from tirek.servicedesk import attachments
-from tirek.servicedesk.models import Kind, Level, Service, Status
+from tirek.servicedesk.models import Kind, Level, Status, Team
 
 
 def styled(form: forms.Form) -> None:
@@ -61,8 +64,11 @@ class MultipleFileField(forms.FileField):
         return files
 
 
-def _services():
-    return Service.objects.filter(is_active=True)
+def desk_systems():
+    """Active systems of the catalogue, in the service desk's order (profile first)."""
+    return System.objects.filter(is_active=True).order_by(
+        F("desk_profile__position").asc(nulls_last=True), "code"
+    )
 
 
 URGENCY_CHOICES = [
@@ -71,6 +77,8 @@ URGENCY_CHOICES = [
     (Level.LOW, _("It can wait")),
 ]
 
+# Request types about an account or access in a system: they may carry an access request.
+ACCESS_TYPES = ("account", "access")
 REQUEST_TYPES = [
     ("install", _("Install software")),
     ("configure", _("Configure a system")),
@@ -84,6 +92,11 @@ REQUEST_TYPES = [
 
 class TicketForm(StyledForm):
     kind = ""
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
     subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False
@@ -104,7 +117,12 @@ class TicketForm(StyledForm):
 
 class IncidentForm(TicketForm):
     kind = Kind.INCIDENT
-    service = forms.ModelChoiceField(label=_("System"), queryset=Service.objects.none())
+    system = forms.ModelChoiceField(
+        label=_("System"),
+        queryset=System.objects.none(),
+        required=False,
+        empty_label=_("other"),
+    )
     since = forms.DateTimeField(
         label=_("Since when"),
         required=False,
@@ -120,11 +138,11 @@ class IncidentForm(TicketForm):
     urgency = forms.TypedChoiceField(
         label=_("How urgent"), choices=URGENCY_CHOICES, coerce=int, initial=Level.MEDIUM
     )
-    field_order = ["service", "subject", "description", "since", "affected_people", "urgency"]
+    field_order = ["system", "subject", "description", "since", "affected_people", "urgency"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = _services()
+        self.fields["system"].queryset = desk_systems()
         self.fields["description"].label = _("What happened")
         self.fields["description"].required = True
 
@@ -134,7 +152,7 @@ class IncidentForm(TicketForm):
         impact = Level.HIGH if affected >= 50 else Level.MEDIUM if affected >= 5 else Level.LOW
         return {
             **super().service_kwargs(),
-            "service": data["service"],
+            "system": data.get("system"),
             "since": data.get("since"),
             "affected_people": affected,
             "impact": impact,
@@ -145,24 +163,75 @@ class IncidentForm(TicketForm):
 class ServiceRequestForm(TicketForm):
     kind = Kind.SERVICE_REQUEST
     request_type = forms.ChoiceField(label=_("What do you need"), choices=REQUEST_TYPES)
-    service = forms.ModelChoiceField(
-        label=_("System"), queryset=Service.objects.none(), required=False
+    system = forms.ModelChoiceField(
+        label=_("System"), queryset=System.objects.none(), required=False, empty_label=_("other")
+    )
+    role = forms.ModelChoiceField(
+        label=_("Role to ask for"),
+        queryset=SystemRole.objects.none(),
+        required=False,
+        empty_label="—",
+        help_text=_("For access to a system: an access request is filed for you."),
+    )
+    access_request = forms.ModelChoiceField(
+        label=_("Or my access request"),
+        queryset=AccessRequest.objects.none(),
+        required=False,
+        empty_label="—",
     )
     urgency = forms.TypedChoiceField(
         label=_("How urgent"), choices=URGENCY_CHOICES, coerce=int, initial=Level.LOW
     )
-    field_order = ["request_type", "service", "subject", "description", "urgency"]
+    field_order = [
+        "request_type",
+        "system",
+        "role",
+        "access_request",
+        "subject",
+        "description",
+        "urgency",
+    ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = _services()
+        self.fields["system"].queryset = desk_systems()
+        self.fields["role"].queryset = SystemRole.objects.filter(
+            requestable=True, system__is_active=True
+        ).select_related("system")
+        mine = AccessRequest.objects.none()
+        if self.user is not None and self.user.is_authenticated:
+            mine = AccessRequest.objects.filter(
+                Q(requested_by=self.user) | Q(person__user=self.user)
+            ).select_related("role__system")
+        self.fields["access_request"].queryset = mine
+        self.fields["role"].label_from_instance = lambda r: f"{r.system.name}: {r.name}"
+        self.fields["access_request"].label_from_instance = lambda r: (
+            f"#{r.pk} {r.role.system.name}: {r.role.name} ({r.get_status_display()})"
+        )
+
+    def clean(self):
+        data = super().clean()
+        role, linked = data.get("role"), data.get("access_request")
+        if (role or linked) and data.get("request_type") not in ACCESS_TYPES:
+            raise forms.ValidationError(_("A role is asked for with an access or account request."))
+        if role and linked:
+            raise forms.ValidationError(_("Ask for a role or choose a request, not both."))
+        system = data.get("system")
+        chosen = role.system if role else linked.role.system if linked else None
+        if system and chosen and chosen != system:
+            self.add_error("role" if role else "access_request", _("It is not in this system."))
+        if data.get("request_type") == "access" and not data.get("description") and role:
+            data["description"] = data.get("subject", "")
+        return data
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         return {
             **super().service_kwargs(),
-            "service": data.get("service"),
+            "system": data.get("system"),
             "request_type": data["request_type"],
+            "access_role": data.get("role"),
+            "access_request": data.get("access_request"),
             "impact": Level.LOW,
             "urgency": data["urgency"],
         }
@@ -170,21 +239,24 @@ class ServiceRequestForm(TicketForm):
 
 class QuestionForm(TicketForm):
     kind = Kind.QUESTION
-    service = forms.ModelChoiceField(
-        label=_("About which system"), queryset=Service.objects.none(), required=False
+    system = forms.ModelChoiceField(
+        label=_("About which system"),
+        queryset=System.objects.none(),
+        required=False,
+        empty_label=_("other"),
     )
-    field_order = ["service", "subject", "description"]
+    field_order = ["system", "subject", "description"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = _services()
+        self.fields["system"].queryset = desk_systems()
         self.fields["description"].label = _("Your question")
         self.fields["description"].required = True
 
     def service_kwargs(self) -> dict:
         return {
             **super().service_kwargs(),
-            "service": self.cleaned_data.get("service"),
+            "system": self.cleaned_data.get("system"),
             "impact": Level.LOW,
             "urgency": Level.MEDIUM,
         }
@@ -226,6 +298,15 @@ class PublicationForm(TicketForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["description"].label = _("Notes for the web team")
+        from tirek.servicedesk.permissions import publication_units
+
+        units = publication_units(self.user) if self.user is not None else []
+        if len(units) > 1:  # a head who is also a delegate elsewhere chooses the unit
+            self.fields["unit"] = forms.ModelChoiceField(
+                label=_("For the unit"),
+                queryset=OrgUnit.objects.filter(pk__in=[u.pk for u in units]),
+                widget=forms.Select(attrs={"class": "form-select"}),
+            )
         self.fields["files"].help_text = _("Documents and images to publish; at most 10 MB each.")
 
     def clean(self):
@@ -253,7 +334,8 @@ class PublicationForm(TicketForm):
         return {
             **super().service_kwargs(),
             "publication": details,
-            "service": Service.objects.filter(code="website").first(),
+            "unit": data.get("unit"),
+            "system": System.objects.filter(code="website").first(),
             "impact": Level.LOW,
             "urgency": Level.MEDIUM,
         }
@@ -324,10 +406,10 @@ class QueueFilterForm(StyledForm):
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("any kind")), *Kind.choices]
     )
-    service = forms.ModelChoiceField(
+    system = forms.ModelChoiceField(
         label=_("System"),
         required=False,
-        queryset=Service.objects.all(),
+        queryset=System.objects.all(),
         empty_label=_("any system"),
     )
     status = forms.ChoiceField(
@@ -367,3 +449,53 @@ class PreferencesForm(StyledForm):
         label=_("New tickets for me or my team (staff)"), required=False
     )
     sla_warning = forms.BooleanField(label=_("SLA warnings (staff)"), required=False)
+
+
+class DelegateForm(StyledForm):
+    """A head of unit names a person of one of the units they head."""
+
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none())
+    user = forms.ModelChoiceField(label=_("Person"), queryset=get_user_model().objects.none())
+    valid_until = forms.DateField(
+        label=_("Until (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, head=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = OrgUnit.objects.filter(head__user_id=getattr(head, "pk", None), is_active=True)
+        self.fields["unit"].queryset = units
+        if len(units) == 1:  # most heads head one unit: nothing to choose
+            self.fields["unit"].empty_label = None
+        self.fields["user"].empty_label = "—"
+        current = Affiliation.objects.current().filter(
+            unit__in=OrgUnit.objects.subtree_of(list(units)).values("pk")
+        )
+        self.fields["user"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, person__in=current.values("person_id"))
+            .exclude(pk=getattr(head, "pk", None))
+            .order_by("last_name", "first_name")
+        )
+        self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class SystemProfileForm(StyledForm):
+    team = forms.ModelChoiceField(
+        label=_("Owning team"), queryset=Team.objects.all(), required=False, empty_label="—"
+    )
+    on_status_page = forms.BooleanField(label=_("On the status page"), required=False)
+    position = forms.IntegerField(label=_("Order"), min_value=0, max_value=32767, initial=100)
+
+
+class TeamForm(StyledForm):
+    name = forms.CharField(label=_("Team"), max_length=100)
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"), queryset=get_user_model().objects.none(), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = staff_users()
+        self.fields["members"].label_from_instance = lambda u: u.get_full_name() or u.username

@@ -14,31 +14,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tirek.people.models import _localised
-
-
-class Service(models.Model):
-    """A system of the university that tickets are about (Platonus, DSpace, ...)."""
-
-    code = models.SlugField(_("code"), max_length=32, unique=True)
-    name_kk = models.CharField(_("name (Kazakh)"), max_length=100)
-    name_ru = models.CharField(_("name (Russian)"), max_length=100, blank=True)
-    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
-    position = models.PositiveSmallIntegerField(_("order"), default=100)
-
-    class Meta:
-        ordering = ["position", "code"]
-        verbose_name = _("system")
-        verbose_name_plural = _("systems")
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return _localised(self, "name")
-
 
 class Team(models.Model):
     """Staff who own some systems; new tickets about them go round-robin to the members."""
@@ -46,9 +21,6 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("members"), related_name="servicedesk_teams"
-    )
-    services = models.ManyToManyField(
-        Service, verbose_name=_("systems"), related_name="teams", blank=True
     )
     # The member who got the last ticket; the next one goes to the member after them.
     last_assigned = models.ForeignKey(
@@ -62,6 +34,38 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SystemProfile(models.Model):
+    """What the service desk keeps about a system of the catalogue (`access.System`): the team
+    that owns its tickets, whether the public status page lists it, and its place in lists.
+    A system without a profile can still be chosen on tickets; it has no owning team and is
+    not on the status page."""
+
+    system = models.OneToOneField(
+        "access.System",
+        verbose_name=_("system"),
+        on_delete=models.CASCADE,
+        related_name="desk_profile",
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("owning team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="systems",
+    )
+    on_status_page = models.BooleanField(_("on the status page"), default=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    class Meta:
+        ordering = ["position", "system__code"]
+        verbose_name = _("system of the service desk")
+        verbose_name_plural = _("systems of the service desk")
+
+    def __str__(self) -> str:
+        return str(self.system)
 
 
 class Kind(models.TextChoices):
@@ -145,12 +149,22 @@ class Ticket(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    service = models.ForeignKey(
-        Service,
+    # The system the ticket is about; none means "other".
+    system = models.ForeignKey(
+        "access.System",
         verbose_name=_("system"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    # A service request for access in a system: the access request that carries it out.
+    access_request = models.ForeignKey(
+        "access.AccessRequest",
+        verbose_name=_("access request"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="tickets",
     )
     # Failure reports: since when, how many people are affected. Service requests: what kind.
@@ -359,3 +373,46 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class PublicationDelegate(models.Model):
+    """Someone a head of unit lets file website publication requests for the unit and follow
+    and confirm them, until revoked or until `valid_until` (inclusive)."""
+
+    unit = models.ForeignKey(
+        "people.OrgUnit",
+        verbose_name=_("unit"),
+        on_delete=models.CASCADE,
+        related_name="publication_delegates",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delegate"),
+        on_delete=models.CASCADE,
+        related_name="publication_delegations",
+    )
+    valid_until = models.DateField(_("until"), null=True, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["unit", "-created_at"]
+        verbose_name = _("publication delegate")
+        verbose_name_plural = _("publication delegates")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.unit}"
+
+    @property
+    def is_active(self) -> bool:
+        from django.utils import timezone
+
+        if self.revoked_at is not None:
+            return False
+        return self.valid_until is None or self.valid_until >= timezone.localdate()

@@ -97,7 +97,7 @@ def render(event: str, ticket, extra: dict) -> tuple[str, str]:
         subject = head + _("New ticket: %(subject)s") % {"subject": ticket.subject}
         lines += [
             f"{_('Requester')}: {ticket.requester.get_full_name() or ticket.requester}",
-            f"{_('System')}: {ticket.service or '—'}",
+            f"{_('System')}: {ticket.system or '—'}",
             f"{_('Priority')}: {ticket.get_priority_display()}",
             "",
             ticket.description,
@@ -151,7 +151,7 @@ def deliver(event: str, ticket_id: int, user_ids: list[int], extra: dict | None 
 
     ticket = (
         Ticket.objects.select_related(
-            "requester", "service", "assignee", "merged_into", "major_incident"
+            "requester", "system", "assignee", "merged_into", "major_incident"
         )
         .filter(pk=ticket_id)
         .first()

@@ -65,8 +65,8 @@ def apply_filters(tickets: QuerySet[Ticket], data: dict, user) -> QuerySet[Ticke
         tickets = tickets.filter(status=status)
     if data.get("kind"):
         tickets = tickets.filter(kind=data["kind"])
-    if data.get("service"):
-        tickets = tickets.filter(service=data["service"])
+    if data.get("system"):
+        tickets = tickets.filter(system=data["system"])
     assignee = data.get("assignee") or ""
     if assignee == "me":
         tickets = tickets.filter(assignee_id=user.pk)
@@ -94,7 +94,7 @@ def queue_counts(tickets: QuerySet[Ticket], user) -> dict[str, int]:
 
 
 def for_list(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return tickets.select_related("service", "assignee", "requester", "publication").only(
+    return tickets.select_related("system", "assignee", "requester", "publication").only(
         "pk",
         "number",
         "kind",
@@ -108,10 +108,10 @@ def for_list(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
         "paused_at",
         "resolution_breached",
         "is_major",
-        "service__code",
-        "service__name_kk",
-        "service__name_ru",
-        "service__name_en",
+        "system__code",
+        "system__name_kk",
+        "system__name_ru",
+        "system__name_en",
         "assignee__username",
         "assignee__first_name",
         "assignee__last_name",
@@ -122,5 +122,5 @@ def for_list(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
         "publication__published_at",
         "requester_id",
         "assignee_id",
-        "service_id",
+        "system_id",
     )

@@ -27,8 +27,10 @@ from tirek.servicedesk.models import (
     Attachment,
     Comment,
     Kind,
+    Level,
     PublicationRequest,
     Status,
+    SystemProfile,
     Team,
     Ticket,
     TicketCounter,
@@ -78,10 +80,12 @@ def _is_staff(user) -> bool:
 
 
 def _parties(user, ticket: Ticket) -> set[str]:
+    from tirek.servicedesk.permissions import speaks_for_requester
+
     parties = set()
     if _is_staff(user):
         parties.add(workflow.STAFF)
-    if user is not None and ticket.requester_id == user.pk:
+    if user is not None and speaks_for_requester(user, ticket):
         parties.add(workflow.REQUESTER)
     return parties
 
@@ -121,7 +125,7 @@ def submit(
     kind: str,
     subject: str,
     description: str = "",
-    service=None,
+    system=None,
     impact: int = 2,
     urgency: int = 2,
     since: dt.datetime | None = None,
@@ -130,15 +134,30 @@ def submit(
     publication: dict[str, Any] | None = None,
     files: Iterable = (),
     now: dt.datetime | None = None,
+    access_role=None,
+    access_request=None,
+    unit=None,
 ) -> Ticket:
-    """File a ticket for `actor`. A publication request needs its `publication` details."""
+    """File a ticket for `actor`. A publication request needs its `publication` details. A
+    service request for access either asks for `access_role` (an access request is filed for
+    the actor in the same transaction) or links the actor's `access_request`."""
     if not can(actor, "servicedesk.submit"):
         raise PermissionDenied("servicedesk.submit")
     if kind not in Kind.values:
         raise ValidationError({"kind": _("Unknown kind of ticket.")})
+    requester_unit = _requester_unit(actor)
     if kind == Kind.PUBLICATION:
-        if not can(actor, "servicedesk.request_publication"):
+        from tirek.servicedesk.permissions import may_request_publication, publication_units
+
+        if not may_request_publication(actor):
             raise PermissionDenied("servicedesk.request_publication")
+        # Filed for a unit the actor heads or is a delegate for (the head and the delegates
+        # then follow it together); staff and the vice-rector file for their own unit.
+        units = publication_units(actor)
+        if unit is not None and unit not in units:
+            raise ValidationError({"unit": _("You cannot file for this unit.")})
+        if unit is not None or units:
+            requester_unit = unit or (requester_unit if requester_unit in units else units[0])
         if (
             not publication
             or not publication.get("target_site")
@@ -148,19 +167,28 @@ def submit(
     if not (subject or "").strip():
         raise ValidationError({"subject": _("Say in a few words what it is about.")})
     attachments.check_all(files)  # refuse bad files before anything is written
+    if access_role is not None or access_request is not None:
+        if kind != Kind.SERVICE_REQUEST or request_type not in ("account", "access"):
+            raise ValidationError(_("Only a request for access can carry an access request."))
+        if access_role is not None:
+            access_request = _request_access(actor, access_role, description or subject)
+        else:
+            _check_may_link(actor, access_request, actor)
+        system = system or access_request.role.system
     now = now or timezone.now()
     ticket = Ticket(
         number=_next_number(now),
         kind=kind,
         status=workflow.initial_status(kind),
         requester=actor,
-        requester_unit=_requester_unit(actor),
+        requester_unit=requester_unit,
         subject=subject.strip()[:200],
         description=description,
-        service=service,
+        system=system,
         since=since,
         affected_people=affected_people,
         request_type=request_type,
+        access_request=access_request,
         impact=impact,
         urgency=urgency,
         priority=priority_for(impact, urgency),
@@ -182,6 +210,8 @@ def submit(
     _save_files(ticket, actor, files)
     record(AuditAction.CREATE, ticket, after=_snap(ticket), actor=actor)
     notifications.on_commit(notifications.NEW_TICKET, ticket, notifications.staff_for(ticket))
+    if access_request is not None:
+        _catch_up_access(ticket)
     return ticket
 
 
@@ -189,9 +219,9 @@ def submit(
 
 
 def _owning_team(ticket: Ticket) -> Team | None:
-    if ticket.service_id is None:
+    if ticket.system_id is None:
         return None
-    return Team.objects.filter(services=ticket.service_id).order_by("pk").first()
+    return Team.objects.filter(systems__system_id=ticket.system_id).first()
 
 
 def _round_robin(team: Team):
@@ -240,6 +270,186 @@ def assign(actor, ticket: Ticket, assignee=None, team: Team | None = None, auto:
     )
     if assignee is not None and assignee != actor:
         notifications.on_commit(notifications.ASSIGNED, ticket, [assignee])
+    return ticket
+
+
+# --- access requests ------------------------------------------------------------------------
+
+
+def _request_access(actor, role, reason: str):
+    from tirek.access import services as access_services
+
+    person = getattr(actor, "person", None)
+    if person is None:
+        raise ValidationError(_("Only a person of the university can ask for a role."))
+    return access_services.request_access(actor, person, role, reason=reason.strip())
+
+
+def _check_may_link(actor, access_request, requester) -> None:
+    """The access request must be one the actor sees and be about (or by) the requester."""
+    from tirek.access.permissions import visible_requests
+
+    if not visible_requests(actor).filter(pk=access_request.pk).exists():
+        raise PermissionDenied("access request out of reach")
+    if requester.pk not in (access_request.requested_by_id, access_request.person.user_id):
+        raise ValidationError(_("This access request is not the requester's."))
+
+
+def _access_state(access_request) -> str | None:
+    from tirek.access import signals
+    from tirek.access.models import RequestStatus
+
+    if access_request.status == RequestStatus.APPROVED:
+        return signals.GRANTED if signals.is_provisioned(access_request) else signals.APPROVED
+    return {
+        RequestStatus.REJECTED: signals.REJECTED,
+        RequestStatus.CANCELLED: signals.CANCELLED,
+    }.get(access_request.status)
+
+
+def _catch_up_access(ticket: Ticket) -> None:
+    """A request decided before it was linked: tell the ticket now."""
+    state = _access_state(ticket.access_request)
+    if state is not None:
+        _access_news(ticket, ticket.access_request, state)
+
+
+@transaction.atomic
+def link_access_request(actor, ticket: Ticket, access_request) -> Ticket:
+    """Staff link an existing access request to a service request."""
+    if not _is_staff(actor):
+        raise PermissionDenied("servicedesk.work_queue")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.kind != Kind.SERVICE_REQUEST or not ticket.is_open:
+        raise ValidationError(_("Only an open service request can carry an access request."))
+    _check_may_link(actor, access_request, ticket.requester)
+    before = _snap(ticket)
+    ticket.access_request = access_request
+    ticket.system = ticket.system or access_request.role.system
+    ticket.save()
+    record(
+        AuditAction.UPDATE,
+        ticket,
+        before=before,
+        after=_snap(ticket),
+        actor=actor,
+        extra={"action": "link_access_request", "access_request": access_request.pk},
+    )
+    _catch_up_access(ticket)
+    return ticket
+
+
+def _access_news(ticket: Ticket, access_request, state: str) -> None:
+    from django.conf import settings
+    from django.utils import translation
+
+    from tirek.access import signals
+
+    # The note is written by the system: in the requester's language, not the approver's.
+    with translation.override(ticket.requester.language or settings.LANGUAGE_CODE):
+        body = _access_text(access_request, state)
+    note = Comment.objects.create(ticket=ticket, author=None, body=body)
+    record(
+        AuditAction.CREATE,
+        note,
+        after={"ticket": ticket.number, "access_request": access_request.pk, "state": state},
+        object_repr=f"{ticket.number} comment",
+    )
+    notifications.on_commit(notifications.REPLY, ticket, [ticket.requester], comment_id=note.pk)
+    if state == signals.GRANTED:
+        transition(None, ticket, Status.RESOLVED, notify=False)
+
+
+def _access_text(access_request, state: str) -> str:
+    from tirek.access import signals
+
+    role = str(access_request.role)
+    if state == signals.REJECTED:
+        step = access_request.approvals.filter(status="rejected").order_by("-position").first()
+        body = _("The access request for %(role)s is rejected: %(reason)s") % {
+            "role": role,
+            "reason": step.comment if step else "—",
+        }
+    else:
+        body = {
+            signals.APPROVED: _("The access request for %(role)s is approved; it is being set up."),
+            signals.GRANTED: _("The access (%(role)s) is granted and set up."),
+            signals.CANCELLED: _("The access request for %(role)s is cancelled."),
+        }[state] % {"role": role}
+    return body
+
+
+def follow_access_request(sender, request, state: str, **kwargs) -> None:
+    """Subscriber of access.signals.access_request_changed: a public note on every open
+    ticket linked to the request; the ticket is resolved once the access is granted."""
+    for ticket in Ticket.objects.filter(access_request=request).exclude(status__in=DONE_STATUSES):
+        _access_news(ticket, request, state)
+
+
+# --- impact and urgency ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_priority(
+    actor, ticket: Ticket, *, impact: int, urgency: int, now: dt.datetime | None = None
+) -> Ticket:
+    """Staff re-assess impact and urgency: the priority follows, and the SLA targets are
+    counted again from the opening with the new priority (the business time already spent,
+    and the pauses, stay counted). A note in the ticket's history says what changed."""
+    if not _is_staff(actor):
+        raise PermissionDenied("servicedesk.work_queue")
+    try:
+        impact, urgency = int(impact), int(urgency)
+    except (TypeError, ValueError):
+        impact = urgency = 0
+    if impact not in Level.values or urgency not in Level.values:
+        raise ValidationError(_("Choose impact and urgency from the list."))
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not ticket.is_open:
+        raise ValidationError(_("This ticket is already closed."))
+    if (ticket.impact, ticket.urgency) == (impact, urgency):
+        return ticket
+    now = now or timezone.now()
+    before = _snap(ticket)
+    old_priority = ticket.get_priority_display()
+    ticket.impact, ticket.urgency = impact, urgency
+    ticket.priority = priority_for(impact, urgency)
+    sla.set_due_dates(ticket)
+    # The flags follow the new targets: a breach that no longer is one is lifted (and may be
+    # escalated again later), one that now is will be flagged by the next SLA run.
+    if ticket.first_response_at is not None:
+        ticket.response_breached = ticket.first_response_at > ticket.response_due
+    else:
+        ticket.response_breached = now > ticket.response_due
+    running = ticket.paused_at is None
+    if not running or ticket.resolution_due > now:
+        ticket.resolution_breached = False
+        ticket.escalated_at = None
+    if not running or ticket.warn_at > now:
+        ticket.warned_at = None
+    ticket.save()
+    Comment.objects.create(
+        ticket=ticket,
+        author=actor,
+        internal=True,
+        body=_(
+            "Priority changed from %(old)s to %(new)s (impact: %(impact)s, urgency: %(urgency)s)."
+        )
+        % {
+            "old": old_priority,
+            "new": ticket.get_priority_display(),
+            "impact": ticket.get_impact_display(),
+            "urgency": ticket.get_urgency_display(),
+        },
+    )
+    record(
+        AuditAction.UPDATE,
+        ticket,
+        before=before,
+        after=_snap(ticket),
+        actor=actor,
+        extra={"action": "priority"},
+    )
     return ticket
 
 
@@ -462,7 +672,7 @@ def declare_major_incident(actor, reports: list[Ticket], subject: str, descripti
         kind=Kind.INCIDENT,
         subject=subject or first.subject,
         description=description or first.description,
-        service=first.service,
+        system=first.system,
         impact=1,
         urgency=1,
     )
@@ -514,6 +724,120 @@ def inform_major(actor, major: Ticket, body: str) -> list[Comment]:
     for report in major.linked_reports.exclude(status__in=DONE_STATUSES):
         comments.append(comment(actor, report, body))
     return comments
+
+
+# --- systems --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_system_profile(
+    actor, system, *, team: Team | None, on_status_page: bool, position: int
+) -> SystemProfile:
+    """What the desk keeps about a system of the catalogue: owning team, status page, order."""
+    if not can(actor, "servicedesk.configure"):
+        raise PermissionDenied("servicedesk.configure")
+    if not 0 <= int(position) <= 32767:
+        raise ValidationError({"position": _("Give a number from 0 to 32767.")})
+    profile, created = SystemProfile.objects.select_for_update().get_or_create(system=system)
+    before = None if created else snapshot(profile)
+    profile.team, profile.on_status_page, profile.position = team, on_status_page, int(position)
+    profile.save()
+    record(
+        AuditAction.CREATE if created else AuditAction.UPDATE,
+        profile,
+        before=before,
+        after=snapshot(profile),
+        actor=actor,
+    )
+    return profile
+
+
+@transaction.atomic
+def save_team(actor, team: Team | None, *, name: str, members) -> Team:
+    """Create a team or change its name and members (department staff only)."""
+    if not can(actor, "servicedesk.configure"):
+        raise PermissionDenied("servicedesk.configure")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the team a name.")})
+    members = list(members)
+    if any(not can(m, "servicedesk.work_queue") for m in members):
+        raise ValidationError({"members": _("Only department staff can take tickets.")})
+    if Team.objects.filter(name__iexact=name).exclude(pk=getattr(team, "pk", None)).exists():
+        raise ValidationError({"name": _("A team of this name exists.")})
+    created = team is None
+    if created:
+        team = Team.objects.create(name=name[:100])
+        before = None
+    else:
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        before = {**snapshot(team), "members": sorted(team.members.values_list("pk", flat=True))}
+        team.name = name[:100]
+        team.save(update_fields=["name"])
+    team.members.set(members)
+    after = {**snapshot(team), "members": sorted(m.pk for m in members)}
+    record(
+        AuditAction.CREATE if created else AuditAction.UPDATE,
+        team,
+        before=before,
+        after=after,
+        actor=actor,
+    )
+    return team
+
+
+# --- delegates for publication requests -----------------------------------------------------
+
+
+@transaction.atomic
+def add_delegate(actor, unit, user, *, valid_until: dt.date | None = None):
+    """The head of `unit` names `user`, a person of the unit, a delegate for its publication
+    requests (until `valid_until`, inclusive, or until revoked)."""
+    from tirek.people.models import Affiliation, OrgUnit
+    from tirek.servicedesk.models import PublicationDelegate
+
+    if not can(actor, "servicedesk.delegate"):
+        raise PermissionDenied("servicedesk.delegate")
+    if not OrgUnit.objects.filter(pk=unit.pk, head__user_id=actor.pk, is_active=True).exists():
+        raise PermissionDenied("not the head of this unit")
+    person = getattr(user, "person", None)
+    in_unit = Affiliation.objects.current().filter(
+        unit__in=OrgUnit.objects.subtree_of([unit]).values("pk")
+    )
+    if person is None or not in_unit.filter(person=person).exists():
+        raise ValidationError({"user": _("Choose a person of the unit.")})
+    if user.pk == actor.pk:
+        raise ValidationError({"user": _("You file for your unit yourself.")})
+    if valid_until is not None and valid_until < timezone.localdate():
+        raise ValidationError({"valid_until": _("The date is in the past.")})
+    from tirek.servicedesk.permissions import active_delegations
+
+    if active_delegations(user).filter(unit=unit).exists():
+        raise ValidationError({"user": _("This person is already a delegate of the unit.")})
+    delegate = PublicationDelegate.objects.create(
+        unit=unit, user=user, valid_until=valid_until, granted_by=actor
+    )
+    record(AuditAction.CREATE, delegate, after=snapshot(delegate), actor=actor)
+    return delegate
+
+
+@transaction.atomic
+def revoke_delegate(actor, delegate):
+    """The head of the unit ends a delegation (it stays on record, revoked)."""
+    from tirek.servicedesk.models import PublicationDelegate
+
+    delegate = PublicationDelegate.objects.select_for_update().get(pk=delegate.pk)
+    if not can(actor, "servicedesk.delegate") or not (
+        delegate.unit.head_id and delegate.unit.head.user_id == actor.pk
+    ):
+        raise PermissionDenied("not the head of this unit")
+    if delegate.revoked_at is not None:
+        raise ValidationError(_("This delegation is already revoked."))
+    before = snapshot(delegate)
+    delegate.revoked_at, delegate.revoked_by = timezone.now(), actor
+    delegate.save(update_fields=["revoked_at", "revoked_by"])
+    record(AuditAction.UPDATE, delegate, before=before, after=snapshot(delegate), actor=actor)
+    return delegate
 
 
 # --- satisfaction ---------------------------------------------------------------------------

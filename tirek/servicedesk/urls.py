@@ -17,6 +17,12 @@ urlpatterns = [
     path("queue/bulk/", views.queue_bulk, name="queue_bulk"),
     path("figures/", views.figures, name="figures"),
     path("figures/export.<slug:fmt>", views.figures_export, name="figures_export"),
+    path("systems/", views.systems, name="systems"),
+    path("systems/<slug:code>/", views.system_profile, name="system_profile"),
+    path("teams/", views.team_save, name="team_create"),
+    path("teams/<int:pk>/", views.team_save, name="team_save"),
+    path("delegates/", views.delegates, name="delegates"),
+    path("delegates/<int:pk>/revoke/", views.delegate_revoke, name="delegate_revoke"),
     path("preferences/", views.preferences, name="preferences"),
     path("status/", views.status_page, name="status"),
 ]

@@ -29,14 +29,17 @@ from tirek.servicedesk.models import (
     DONE_STATUSES,
     Attachment,
     Kind,
+    Level,
     NotificationPreference,
-    Service,
     Status,
+    SystemProfile,
     Ticket,
 )
 from tirek.servicedesk.permissions import (
     is_requester,
+    may_request_publication,
     sees_internal,
+    speaks_for_requester,
     visible_comments,
     visible_tickets,
     works_queue,
@@ -83,6 +86,7 @@ def portal(request):
             "page": page,
             "query": query.urlencode(),
             "kinds": _submit_kinds(request.user),
+            "can_delegate": can(request.user, DELEGATE),
             "status": status,
             "q": request.GET.get("q", ""),
             "now": timezone.now(),
@@ -92,7 +96,7 @@ def portal(request):
 
 def _submit_kinds(user) -> list[tuple[str, str]]:
     kinds = [(k.value, k.label) for k in Kind]
-    if not can(user, "servicedesk.request_publication"):
+    if not may_request_publication(user):
         kinds = [(k, label) for k, label in kinds if k != Kind.PUBLICATION]
     return kinds
 
@@ -101,15 +105,17 @@ def _submit_kinds(user) -> list[tuple[str, str]]:
 def submit(request, kind: str):
     if kind not in FORMS:
         raise Http404
-    if kind == Kind.PUBLICATION and not can(request.user, "servicedesk.request_publication"):
+    if kind == Kind.PUBLICATION and not may_request_publication(request.user):
         from tirek.core.permissions import deny
 
         raise deny(request, "servicedesk.request_publication")
     form_class = FORMS[kind]
-    form = form_class(request.POST or None, request.FILES or None)
+    form = form_class(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             ticket = services.submit(request.user, kind=kind, **form.service_kwargs())
+        except PermissionDenied:
+            form.add_error(None, _("You may not use this access request."))
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         else:
@@ -132,13 +138,14 @@ def submit(request, kind: str):
 def ticket_detail(request, pk: int):
     ticket = get_object_or_404(
         visible_tickets(request.user).select_related(
-            "service",
+            "system",
             "assignee",
             "requester",
             "requester_unit",
             "team",
             "merged_into",
             "major_incident",
+            "access_request__role__system",
         ),
         pk=pk,
     )
@@ -150,7 +157,7 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
     parties = set()
     if works_queue(user):
         parties.add(workflow.STAFF)
-    if is_requester(user, ticket):
+    if speaks_for_requester(user, ticket):
         parties.add(workflow.REQUESTER)
     comments = visible_comments(user, ticket).prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.all())
@@ -173,7 +180,7 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
         "is_staff": workflow.STAFF in parties,
         "is_requester": workflow.REQUESTER in parties,
         "sees_internal": sees_internal(user),
-        "can_rate": workflow.REQUESTER in parties
+        "can_rate": is_requester(user, ticket)
         and ticket.status in (Status.RESOLVED, Status.CLOSED, Status.PUBLISHED, Status.CONFIRMED),
         "sla_state": sla.state(ticket),
         "linked_reports": ticket.linked_reports.select_related("requester")
@@ -185,6 +192,11 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
         if workflow.STAFF in parties
         else [],
         "staff": _staff_choices() if workflow.STAFF in parties else [],
+        "levels": Level.choices,
+        "access_request": ticket.access_request,
+        "approvals": ticket.access_request.approvals.select_related("decided_by")
+        if ticket.access_request_id
+        else [],
         "now": timezone.now(),
     }
     context.update(extra)
@@ -304,6 +316,24 @@ def ticket_action(request, pk: int):
                 request.user, [ticket], request.POST.get("subject", "") or ticket.subject
             )
             return redirect("servicedesk:ticket_detail", pk=major.pk)
+        elif action == "priority":
+            services.set_priority(
+                request.user,
+                ticket,
+                impact=request.POST.get("impact"),
+                urgency=request.POST.get("urgency"),
+            )
+        elif action == "link_access":
+            from tirek.access.models import AccessRequest
+
+            raw = str(request.POST.get("access_request", "")).lstrip("#").strip()
+            found = AccessRequest.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+            if found is None:
+                raise ValidationError(_("No access request with that number."))
+            try:
+                services.link_access_request(request.user, ticket, found)
+            except PermissionDenied:
+                raise ValidationError(_("No access request with that number.")) from None
         elif action == "inform_major":
             services.inform_major(request.user, ticket, request.POST.get("body", ""))
         else:
@@ -416,6 +446,152 @@ def queue_bulk(request):
     )
 
 
+# --- systems of the desk ---------------------------------------------------------------------
+
+CONFIGURE = "servicedesk.configure"
+
+
+@capability_required(CONFIGURE)
+def systems(request):
+    """The catalogue's systems with what the desk keeps about each (team, status page, order)."""
+    from tirek.servicedesk.forms import SystemProfileForm, desk_systems
+
+    rows = []
+    for system in desk_systems().select_related("desk_profile__team"):
+        profile = getattr(system, "desk_profile", None)
+        initial = {
+            "team": profile.team_id if profile else None,
+            "on_status_page": profile.on_status_page if profile else False,
+            "position": profile.position if profile else 100,
+        }
+        form = SystemProfileForm(initial=initial, prefix=system.code)
+        for field in form.fields.values():
+            # One row, one form: the inputs sit in table cells and name their form.
+            field.widget.attrs.update({"form": f"f-{system.code}", "aria-label": field.label})
+        rows.append((system, profile, form))
+    from tirek.servicedesk.forms import TeamForm
+    from tirek.servicedesk.models import Team
+
+    teams = [
+        (team, TeamForm(initial={"name": team.name, "members": list(team.members.all())},
+                        prefix=f"team{team.pk}"))
+        for team in Team.objects.prefetch_related("members")
+    ]  # fmt: skip
+    return render(
+        request,
+        "servicedesk/systems.html",
+        {"rows": rows, "teams": teams, "new_team": TeamForm(prefix="new")},
+    )
+
+
+@require_POST
+@capability_required(CONFIGURE)
+def team_save(request, pk: int | None = None):
+    """Create a team (no pk) or change one's name and members."""
+    from tirek.servicedesk.forms import TeamForm
+    from tirek.servicedesk.models import Team
+
+    team = get_object_or_404(Team, pk=pk) if pk is not None else None
+    form = TeamForm(request.POST, prefix=f"team{pk}" if pk is not None else "new")
+    if form.is_valid():
+        try:
+            services.save_team(
+                request.user,
+                team,
+                name=form.cleaned_data["name"],
+                members=form.cleaned_data["members"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("servicedesk:systems")
+
+
+@require_POST
+@capability_required(CONFIGURE)
+def system_profile(request, code: str):
+    from tirek.access.models import System
+    from tirek.servicedesk.forms import SystemProfileForm
+
+    system = get_object_or_404(System, code=code, is_active=True)
+    form = SystemProfileForm(request.POST, prefix=system.code)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.set_system_profile(
+                request.user,
+                system,
+                team=data["team"],
+                on_status_page=data["on_status_page"],
+                position=data["position"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("servicedesk:systems")
+
+
+# --- delegates for publication requests -----------------------------------------------------
+
+DELEGATE = "servicedesk.delegate"
+
+
+@capability_required(DELEGATE)
+def delegates(request):
+    """A head of unit names and revokes the people who file publication requests for it."""
+    from tirek.servicedesk.forms import DelegateForm
+    from tirek.servicedesk.models import PublicationDelegate
+
+    form = DelegateForm(request.POST or None, head=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_delegate(
+                request.user, data["unit"], data["user"], valid_until=data["valid_until"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, _("The delegate is added."))
+            return redirect("servicedesk:delegates")
+    units = form.fields["unit"].queryset
+    rows = (
+        PublicationDelegate.objects.filter(unit__in=units)
+        .select_related("unit", "user", "granted_by", "revoked_by")
+        .order_by("revoked_at", "unit__code", "-created_at")
+    )
+    return render(
+        request,
+        "servicedesk/delegates.html",
+        {"form": form, "rows": rows, "today": timezone.localdate()},
+    )
+
+
+@require_POST
+@capability_required(DELEGATE)
+def delegate_revoke(request, pk: int):
+    from tirek.servicedesk.models import PublicationDelegate
+
+    delegate = get_object_or_404(
+        PublicationDelegate.objects.select_related("unit__head"),
+        pk=pk,
+        unit__head__user_id=request.user.pk,
+    )
+    try:
+        services.revoke_delegate(request.user, delegate)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, _("The delegation is revoked."))
+    return redirect("servicedesk:delegates")
+
+
 # --- preferences and the public status page -------------------------------------------------
 
 
@@ -441,18 +617,29 @@ def status_page(request):
     majors = list(
         Ticket.objects.filter(is_major=True)
         .exclude(status__in=DONE_STATUSES)
-        .select_related("service")
-        .only("subject", "opened_at", "service_id", "status", "service__code")
+        .select_related("system")
+        .only(
+            "subject",
+            "opened_at",
+            "system_id",
+            "status",
+            "system__code",
+            "system__name_kk",
+            "system__name_ru",
+            "system__name_en",
+        )
     )
-    down = {m.service_id: m for m in majors}
-    services_ = [
-        {"service": s, "incident": down.get(s.pk)}
-        for s in Service.objects.filter(is_active=True).exclude(code="other")
-    ]
+    down = {m.system_id: m for m in majors}
+    shown = (
+        SystemProfile.objects.filter(on_status_page=True, system__is_active=True)
+        .select_related("system")
+        .order_by("position", "system__code")
+    )
+    systems = [{"system": p.system, "incident": down.get(p.system_id)} for p in shown]
     return render(
         request,
         "servicedesk/status.html",
-        {"services": services_, "majors": majors, "now": timezone.now()},
+        {"systems": systems, "majors": majors, "now": timezone.now()},
     )
 
 
@@ -503,7 +690,7 @@ def figures(request):
             "chart": charts.bars(result.months),
             "sections": [
                 (_("By month"), result.months),
-                (_("By system"), result.by_service),
+                (_("By system"), result.by_system),
                 (_("By kind"), result.by_kind),
             ],
         },

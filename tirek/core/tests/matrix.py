@@ -599,8 +599,8 @@ def _ticket_of(world, role_of_requester: str, with_file: bool = False):
     """A failure report about Platonus filed by a persona (made per request, in its savepoint)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from tirek.access.models import System
     from tirek.servicedesk import services as sd
-    from tirek.servicedesk.models import Service
 
     files = []
     if with_file:
@@ -612,7 +612,7 @@ def _ticket_of(world, role_of_requester: str, with_file: bool = False):
         kind="incident",
         subject="Platonus does not open",
         description="Since this morning",
-        service=Service.objects.get(code="platonus"),
+        system=System.objects.get(code="platonus"),
         files=files,
     )
 
@@ -629,6 +629,22 @@ def ticket_other_unit(world, role) -> dict:
 
 def attachment_in_unit(world, role) -> dict:
     return {"pk": _ticket_of(world, "employee", with_file=True).attachments.get().pk}
+
+
+def delegation_in_unit(world, role) -> dict:
+    """The unit head's delegation of Institute A's publication requests to its employee."""
+    from tirek.servicedesk import services as sd
+
+    delegate = sd.add_delegate(
+        world.personas["unit_head"], world.org.inst_a, world.personas["employee"]
+    )
+    return {"pk": delegate.pk}
+
+
+def team_of_desk(world, role) -> dict:
+    from tirek.servicedesk.models import Team
+
+    return {"pk": Team.objects.create(name=f"Team of {role}").pk}
 
 
 SD_WORKERS = ("dept_head", "dept_staff")  # servicedesk.work_queue
@@ -738,6 +754,55 @@ CASES += [
         label="csv",
         args=lambda w, r: {"fmt": "csv"},
     ),
+    # What the desk keeps per system (owning team, status page): the department head.
+    Case("servicedesk:systems", only("dept_head")),
+    Case(
+        "servicedesk:system_profile",
+        only("dept_head", allowed=redirect("/servicedesk/systems/")),
+        method="POST",
+        args=lambda w, r: {"code": "platonus"},
+        data={"platonus-position": "10", "platonus-on_status_page": "on"},
+    ),
+    Case(
+        "servicedesk:system_profile",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=lambda w, r: {"code": "platonus"},
+    ),
+    Case(
+        "servicedesk:team_create",
+        only("dept_head", allowed=redirect("/servicedesk/systems/")),
+        method="POST",
+        data={"new-name": "Platonus team"},
+    ),
+    Case(
+        "servicedesk:team_save",
+        only("dept_head", allowed=redirect("/servicedesk/systems/")),
+        method="POST",
+        args=team_of_desk,
+        data={"name": "Library"},
+    ),
+    # Delegates for publication requests: heads of unit only, for the units they head.
+    Case("servicedesk:delegates", only("unit_head")),
+    Case(
+        "servicedesk:delegates",
+        only("unit_head"),
+        label="bad input",
+        method="POST",
+        data={"user": "nobody"},
+    ),
+    Case(
+        "servicedesk:delegate_revoke",
+        only("unit_head", allowed=redirect("/servicedesk/delegates/")),
+        method="POST",
+        args=delegation_in_unit,
+    ),
+    Case(
+        "servicedesk:delegate_revoke",
+        expect(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        label="get",
+        args=delegation_in_unit,
+    ),
     Case("servicedesk:preferences", SIGNED_IN),
     Case(
         "servicedesk:preferences",
@@ -780,6 +845,18 @@ CASES += [
         method="POST",
         args=ticket_in_unit,
         data={"to": "in_progress"},
+    ),
+    Case(
+        "ticket-priority",
+        expect(
+            HIDDEN,
+            **dict.fromkeys(("auditor", "unit_head", "employee"), DENIED),
+            **dict.fromkeys(SD_WORKERS, OK),
+        ),
+        label="in_unit",
+        method="POST",
+        args=ticket_in_unit,
+        data={"impact": 1, "urgency": 1},
     ),
 ]
 

@@ -1,21 +1,24 @@
 import pytest
 
-from tirek.servicedesk.models import Service, Team
+from tirek.access.models import System
+from tirek.servicedesk.models import SystemProfile, Team
 
 
 @pytest.fixture
 def services(db) -> None:
-    """The systems of the data migration, loaded again if a transactional test flushed them."""
+    """The catalogue of systems and the desk's profiles of them (data migrations), loaded
+    again if a transactional test flushed them."""
     import importlib
 
     from django.apps import apps
 
-    importlib.import_module("tirek.servicedesk.migrations.0002_services").load(apps, None)
+    importlib.import_module("tirek.access.migrations.0002_catalogue").load(apps, None)
+    importlib.import_module("tirek.servicedesk.migrations.0004_sdfeat_systems").load(apps, None)
 
 
 @pytest.fixture
-def platonus(services) -> Service:
-    return Service.objects.get(code="platonus")
+def platonus(services) -> System:
+    return System.objects.get(code="platonus")
 
 
 @pytest.fixture
@@ -23,7 +26,7 @@ def team(personas, platonus) -> Team:
     """A Platonus team of the head and the staff member (round robin between them)."""
     team = Team.objects.create(name="Platonus")
     team.members.add(personas["dept_head"], personas["dept_staff"])
-    team.services.add(platonus)
+    SystemProfile.objects.filter(system=platonus).update(team=team)
     return team
 
 

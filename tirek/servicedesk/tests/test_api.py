@@ -12,21 +12,20 @@ def test_create_list_retrieve(client_for, personas, platonus):
     client = client_for("employee")
     response = client.post(
         reverse("ticket-list"),
-        {"kind": "incident", "subject": "Mail is down", "service": "mail", "urgency": 1},
+        {"kind": "incident", "subject": "Mail is down", "system": "yandex360", "urgency": 1},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["number"].startswith("TKT-") and data["status"] == "new"
-    assert data["priority"] == 2 and data["service"] == "mail"
+    assert data["priority"] == 2 and data["system"] == "yandex360"
     other = report(personas["outsider"], platonus)
     listed = [t["id"] for t in client.get(reverse("ticket-list")).json()["results"]]
     assert listed == [data["id"]]
     assert client.get(reverse("ticket-detail", args=[other.pk])).status_code == 404
     staff = client_for("dept_staff")
     listed = [
-        t["id"]
-        for t in staff.get(reverse("ticket-list"), {"service": "platonus"}).json()["results"]
+        t["id"] for t in staff.get(reverse("ticket-list"), {"system": "platonus"}).json()["results"]
     ]
     assert listed == [other.pk]
 

@@ -40,7 +40,7 @@ def report_outage(page, live_server, user, subject: str) -> Ticket:
     sign_in(page, live_server, user)
     page.goto(live_server.url + "/servicedesk/")
     page.get_by_test_id("new-incident").click()
-    page.select_option("#id_service", label="Platonus")
+    page.select_option("#id_system", label="Platonus")
     page.fill("#id_subject", subject)
     page.fill("#id_description", "The login page answers 502")
     page.fill("#id_affected_people", "40")

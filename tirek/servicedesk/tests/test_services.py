@@ -26,7 +26,7 @@ def at(*args) -> dt.datetime:
 
 
 def report(user, platonus, subject="Platonus is down", **kw) -> Ticket:
-    return services.submit(user, kind=Kind.INCIDENT, subject=subject, service=platonus, **kw)
+    return services.submit(user, kind=Kind.INCIDENT, subject=subject, system=platonus, **kw)
 
 
 def publication(head, **kw) -> Ticket:

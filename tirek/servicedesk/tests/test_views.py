@@ -25,7 +25,7 @@ def test_employee_reports_a_failure_with_a_screenshot(client_for, platonus, team
     response = client.post(
         reverse("servicedesk:submit", args=["incident"]),
         {
-            "service": platonus.pk,
+            "system": platonus.pk,
             "subject": "Platonus is down",
             "description": "Error 502 since 9:00",
             "affected_people": "60",
@@ -122,7 +122,7 @@ def test_queue_filters_search_and_counts(
     assert 'value="major"' in text  # the bulk actions are offered
     questions = client.get(url, {"kind": "question"}, headers=EN).text
     assert b.number in questions and a.number not in questions
-    assert a.number in client.get(url, {"service": platonus.pk}, headers=EN).text
+    assert a.number in client.get(url, {"system": platonus.pk}, headers=EN).text
     assert b.number not in client.get(url, {"q": "grades"}, headers=EN).text
     assert a.number in client.get(url, {"q": "GRADES"}, headers=EN).text
     assert b.number in client.get(url, {"sla": "paused"}, headers=EN).text
