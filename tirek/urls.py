@@ -12,6 +12,7 @@ urlpatterns = [
     path("servicedesk/", include("tirek.servicedesk.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("tirek.api_urls")),
+    path("scim/v2/", include("tirek.scim.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path(settings.ADMIN_URL if hasattr(settings, "ADMIN_URL") else "admin/", admin.site.urls),

@@ -54,6 +54,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "access.request": ANY_SIGNED_IN,  # for oneself; unit heads for their people (scoped)
     "access.approve": ANY_SIGNED_IN,  # only the steps that are one's own (scoped)
     "access.credentials": ANY_SIGNED_IN,  # only one's own one-time links
+    # SCIM service provider (/scim/v2/): read every person and group. Those who see everyone.
+    "scim.read": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     # Background jobs
     "jobs.view": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     # Service desk
