@@ -9,6 +9,7 @@ urlpatterns = [
     path("people/", include("tirek.people.urls")),
     path("", include("tirek.cards.urls")),
     path("access/", include("tirek.access.urls")),
+    path("connectors/", include("tirek.connectors.urls")),
     path("servicedesk/", include("tirek.servicedesk.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("tirek.api_urls")),

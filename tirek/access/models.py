@@ -24,6 +24,10 @@ class ConnectorKind(models.TextChoices):
     LDAP = "ldap", _("LDAP / Active Directory")
     SCIM = "scim", _("SCIM 2.0")
     MANUAL = "manual", _("manual (work items for staff)")
+    OJS_FILE = "ojs_file", _("OJS 3 users import file")
+    DSPACE = "dspace", _("DSpace 7+ REST API")
+    YANDEX360 = "yandex360", _("Yandex 360 Directory API")
+    DBTABLE = "dbtable", _("database tables")
 
 
 class ApprovalStep(models.TextChoices):

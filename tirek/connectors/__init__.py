@@ -38,4 +38,8 @@ def for_kind(kind: str, settings: dict) -> Connector:
         from tirek.connectors.manual import ManualConnector
 
         return ManualConnector(settings)
+    if kind == "ojs_file":
+        from tirek.connectors.ojs import OJSFileConnector
+
+        return OJSFileConnector(settings)
     raise ValueError(f"no connector for kind {kind!r}")

@@ -951,3 +951,22 @@ CASES += [
     ),
     Case("scim:endpoint", only(*STAFF_WIDE), label="schemas", args=scim_path("Schemas")),
 ]
+
+
+# --- import files (tirek/connectors) ----------------------------------------------------------
+
+
+def ojs_import_file(world, role) -> dict:
+    """The OJS system switched to the import-file connector, with the employee waiting."""
+    from tirek.access import services as access
+
+    system = _access_catalogue().__class__.objects.get(code="ojs")
+    system.connector_kind = "ojs_file"
+    system.save(update_fields=["connector_kind"])
+    access.create_account(None, world.person("employee"), system)
+    return {"code": system.code}
+
+
+CASES += [
+    Case("connectors:import_file", only(*ACCESS_EDITORS), args=ojs_import_file),
+]
