@@ -225,3 +225,25 @@ def test_the_dsn_comes_from_the_environment_only(monkeypatch):
     monkeypatch.delenv("TEST_RATING_DSN", raising=False)
     with pytest.raises(PermanentError, match="TEST_RATING_DSN"):
         for_kind("dbtable", SETTINGS).create(gulnur(), None)
+
+
+@pytest.mark.django_db
+def test_through_the_outbox_rating_gets_the_teacher_and_the_role(rating, personas):
+    from tirek.access import operations
+    from tirek.access import services as access
+    from tirek.access.models import Operation, System, SystemRole
+
+    system = System.objects.get(code="rating")
+    system.connector_kind = "dbtable"
+    system.connector_settings = SETTINGS
+    system.save()
+    role = SystemRole.objects.get(system=system, code="teacher")
+    grant = access.grant_role(None, personas["faculty"].person, role, reason="chair A1")
+    while claimed := operations.claim("w"):
+        operations.run_batch(claimed, {})
+    assert set(Operation.objects.values_list("status", flat=True)) == {"done"}
+    login = grant.account.login
+    assert rows(rating, "SELECT login, tirek_id FROM users") == [
+        (login, f"tirek-{personas['faculty'].person.pk}")
+    ]
+    assert rows(rating, "SELECT login, role FROM user_roles") == [(login, "teacher")]

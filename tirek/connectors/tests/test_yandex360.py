@@ -132,3 +132,40 @@ def test_the_fake_rejects_what_the_reference_does_not_have(yandex):
     assert response.status_code == 404
     assert yandex.rejected
     yandex.rejected.clear()
+
+
+@pytest.mark.django_db
+def test_through_the_outbox_a_mailbox_is_created_blocked_and_unblocked(yandex, personas):
+    from tirek.access import operations
+    from tirek.access import services as access
+    from tirek.access.models import Operation, System, SystemRole
+
+    yandex.add_group("mailbox")
+    system = System.objects.get(code="yandex360")
+    system.connector_kind = "yandex360"
+    system.connector_settings = {
+        "url": yandex.url,
+        "org_id": yandex.org_id,
+        "secret_env": "TEST_Y360_TOKEN",
+    }
+    system.save()
+    role = SystemRole.objects.get(system=system, code="mailbox")
+    grant = access.grant_role(None, personas["student"].person, role, reason="enrolled")
+
+    def work():
+        Operation.objects.update(next_attempt_at=operations.timezone.now())
+        while claimed := operations.claim("w"):
+            operations.run_batch(claimed, {})
+
+    work()
+    assert set(Operation.objects.values_list("status", flat=True)) == {"done"}
+    (user,) = yandex.users.values()
+    assert user["externalId"] == f"tirek-{personas['student'].person.pk}"
+    assert yandex.groups[2]["members"] == [{"id": user["id"], "type": "user"}]
+    access.disable_account(None, grant.account)
+    work()
+    assert user["isEnabled"] is False
+    access.enable_account(None, grant.account)
+    work()
+    assert user["isEnabled"] is True
+    assert len(yandex.users) == 1
