@@ -25,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import translation
+from django.utils.dateparse import parse_datetime
 from scim2_models import (
     Group,
     Meta,
@@ -230,6 +231,7 @@ def build_role_group(model: type[Group], role: SystemRole, members: list[Person]
 # --- filters to SQL ------------------------------------------------------------------------
 
 # Lower-cased attribute path -> Person fields (any of them may match). caseExact=false for all.
+# `id`, `active` and `meta.lastModified` have their own translation below.
 USER_FIELDS = {
     ("username", None): ("email",),
     ("emails", None): ("email",),
@@ -268,6 +270,10 @@ def _user_q(node) -> Q:
             value = str(node.value)
             q = Q(pk=int(value)) if value.isdigit() else Q(pk__in=[])
             return q if node.op == CompareOperator.eq else ~q
+        if key == ("active", None) and isinstance(node, Comparison):
+            return _active_q(node)
+        if key == ("meta", "lastmodified") and isinstance(node, Comparison):
+            return _modified_q(node)
         fields = USER_FIELDS.get(key)
         if fields is None:
             raise _Fallback
@@ -290,6 +296,32 @@ def _user_q(node) -> Q:
             q |= Q(email="", pk__in=_fallback_ids(node.value, op))
         return ~q if node.op == CompareOperator.ne else q
     raise _Fallback
+
+
+def _active_q(node: Comparison) -> Q:
+    """`active eq true` and the like: the common filter of a sync client, in SQL."""
+    if node.op not in (CompareOperator.eq, CompareOperator.ne) or not isinstance(node.value, bool):
+        raise _Fallback
+    active = Q(
+        pk__in=Affiliation.objects.filter(status=AffiliationStatus.ACTIVE).values("person_id")
+    )
+    wanted = node.value if node.op == CompareOperator.eq else not node.value
+    return active if wanted else ~active
+
+
+def _modified_q(node: Comparison) -> Q:
+    """`meta.lastModified gt "..."` (incremental sync): the person's updated_at, as shown."""
+    lookups = {
+        CompareOperator.gt: "gt",
+        CompareOperator.ge: "gte",
+        CompareOperator.lt: "lt",
+        CompareOperator.le: "lte",
+        CompareOperator.eq: "exact",
+    }
+    when = parse_datetime(node.value) if isinstance(node.value, str) else None
+    if when is None or node.op not in lookups:
+        raise _Fallback
+    return Q(**{f"updated_at__{lookups[node.op]}": when})
 
 
 def _fallback_ids(value: str, op: CompareOperator) -> Any:

@@ -196,6 +196,34 @@ def test_filters(scim, expression, expected):
     assert body(response)["totalResults"] == len(expected)
 
 
+def test_active_and_last_modified_filters(scim, personas):
+    """The filters of an incremental sync client, answered in SQL."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tirek.people import services
+    from tirek.people.models import Person
+
+    person = personas["outsider"].person
+    services.end_affiliation(None, person.affiliations.get(), status="dismissed")
+    inactive = body(scim.get(USERS, {"filter": "active eq false"}))
+    # The auditor persona has no affiliation at all: also inactive.
+    assert {r["userName"] for r in inactive["Resources"]} == {
+        "outsider@test.edu.kz",
+        "auditor@test.edu.kz",
+    }
+    assert body(scim.get(USERS, {"filter": "active eq true"}))["totalResults"] == len(personas) - 2
+    assert body(scim.get(USERS, {"filter": "active ne true"}))["totalResults"] == 2
+
+    past = timezone.now() - dt.timedelta(days=1)
+    Person.objects.update(updated_at=past)
+    Person.objects.filter(pk=person.pk).update(updated_at=timezone.now())
+    since = (past + dt.timedelta(hours=1)).isoformat()
+    changed = body(scim.get(USERS, {"filter": f'meta.lastModified gt "{since}"'}))
+    assert [r["id"] for r in changed["Resources"]] == [str(person.pk)]
+
+
 def test_a_bad_filter_is_400_invalid_filter(scim):
     response = scim.get(USERS, {"filter": "userName eq"})
     assert response.status_code == 400
@@ -278,3 +306,33 @@ def test_units_and_roles_are_groups(scim, personas, org):
     listing = body(scim.get(GROUPS, {"excludedAttributes": "members"}))
     # The five units of the test university and every role of the catalogue.
     assert listing["totalResults"] == 5 + SystemRole.objects.count()
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        'userName eq "a@ksu.edu.kz"',
+        'userName sw "a" and name.familyName co "b"',
+        'emails.value ew "@ksu.edu.kz" or externalId eq "HR-1"',
+        "active eq true",
+        'meta.lastModified ge "2026-01-01T00:00:00Z"',
+        'not (id eq "5")',
+        f"{ENTERPRISE}:employeeNumber pr",
+    ],
+)
+def test_common_user_filters_run_in_sql(expression):
+    """The common filters must not fall back to building every resource in memory."""
+    from scim2_models import ScimFilter
+
+    from tirek.scim.storage import _user_q
+
+    _user_q(ScimFilter(expression).ast)  # raises _Fallback when it cannot
+
+
+def test_other_filters_fall_back(expression='displayName co "x"'):
+    from scim2_models import ScimFilter
+
+    from tirek.scim.storage import _Fallback, _user_q
+
+    with pytest.raises(_Fallback):
+        _user_q(ScimFilter(expression).ast)
