@@ -41,6 +41,11 @@ class Response:
 Handler = Callable[..., Response]
 
 
+class _Server(ThreadingHTTPServer):
+    allow_reuse_address = True  # restart on the same port right after stop()
+    daemon_threads = True
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,7 +60,7 @@ class FakeServer:
         self.calls: list[tuple[str, str]] = []
         self.rejected: list[tuple[str, str]] = []
         self.lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._compiled = [(m, re.compile(p + r"\Z"), h) for m, p, h in self.routes]
 
     @property
@@ -76,9 +81,7 @@ class FakeServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", self.port), _Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
