@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "tirek.people",
     "tirek.cards",
     "tirek.access",
+    "tirek.connectors",
     "tirek.servicedesk",
     "tirek.policies",
     "tirek.manualwork",

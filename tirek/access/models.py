@@ -25,6 +25,15 @@ class ConnectorKind(models.TextChoices):
     SCIM = "scim", _("SCIM 2.0")
     PERCO = "perco", _("PERCo-Web (access control)")
     MANUAL = "manual", _("manual (work items for staff)")
+    OJS_FILE = "ojs_file", _("OJS 3 users import file")
+    DSPACE = "dspace", _("DSpace 7+ REST API")
+    YANDEX360 = "yandex360", _("Yandex 360 Directory API")
+    DBTABLE = "dbtable", _("database tables")
+
+
+# Kinds whose operations staff carry out by hand, as work items (tirek/manualwork); an OJS
+# system's batches are its users import file.
+MANUAL_KINDS = (ConnectorKind.MANUAL, ConnectorKind.OJS_FILE)
 
 
 class ApprovalStep(models.TextChoices):

@@ -30,9 +30,9 @@ from django.utils import timezone
 
 from tirek.access import credentials, signals
 from tirek.access.models import (
+    MANUAL_KINDS,
     Account,
     AccountStatus,
-    ConnectorKind,
     Operation,
     OperationKind,
     OperationStatus,
@@ -101,7 +101,7 @@ def claim(worker: str = "", limit: int = BATCH, now=None) -> list[Operation]:
         candidates = list(
             Operation.objects.filter(_due(now), system__is_active=True)
             # Manual systems are worked by staff from the work list (tirek/manualwork).
-            .exclude(system__connector_kind=ConnectorKind.MANUAL)
+            .exclude(system__connector_kind__in=MANUAL_KINDS)
             .exclude(Exists(earlier_open))
             .order_by("id")
             .values_list("id", "system_id")[: limit * 2]

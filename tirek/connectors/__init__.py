@@ -42,4 +42,20 @@ def for_kind(kind: str, settings: dict) -> Connector:
         from tirek.connectors.manual import ManualConnector
 
         return ManualConnector(settings)
+    if kind == "ojs_file":
+        from tirek.connectors.ojs import OJSFileConnector
+
+        return OJSFileConnector(settings)
+    if kind == "dspace":
+        from tirek.connectors.dspace import DSpaceConnector
+
+        return DSpaceConnector(settings)
+    if kind == "yandex360":
+        from tirek.connectors.yandex360 import Yandex360Connector
+
+        return Yandex360Connector(settings)
+    if kind == "dbtable":
+        from tirek.connectors.dbtable import DBTableConnector
+
+        return DBTableConnector(settings)
     raise ValueError(f"no connector for kind {kind!r}")

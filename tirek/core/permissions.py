@@ -60,6 +60,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # Birthright policies (tirek/policies): who is entitled to which role by their affiliations
     "policies.view": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     "policies.edit": frozenset({R.DEPT_HEAD, R.DEPT_STAFF}),
+    # SCIM service provider (/scim/v2/): read every person and group. Those who see everyone.
+    "scim.read": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     # Background jobs
     "jobs.view": frozenset({R.DEPT_HEAD, R.DEPT_STAFF, R.AUDITOR}),
     # Service desk

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from tirek.access import credentials, signals
 from tirek.access.models import (
+    MANUAL_KINDS,
     Account,
     AccountStatus,
     ConnectorKind,
@@ -61,7 +62,7 @@ def due_at(system: System, start: dt.datetime) -> dt.datetime:
 def collect(now: dt.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     counts = {"created": 0, "reopened": 0, "cancelled": 0}
-    manual = Q(system__connector_kind=ConnectorKind.MANUAL)
+    manual = Q(system__connector_kind__in=MANUAL_KINDS)
     with transaction.atomic():
         new = list(
             Operation.objects.filter(manual, status=OperationStatus.PENDING, work_item__isnull=True)
@@ -251,6 +252,23 @@ def _file(actor, batch: WorkBatch, layout: layouts.Layout) -> bytes:
     return body
 
 
+def _ojs_file(actor, batch: WorkBatch) -> bytes:
+    """An OJS system's batch is its PKP users import file (create operations only: OJS imports
+    users, it does not disable them; other items stay to be done one by one)."""
+    from tirek.connectors.files import build_import_file
+
+    items = [i for i in _items_for_file(batch) if i.operation.kind == OperationKind.CREATE]
+    result = build_import_file(batch.system, [i.operation for i in items])
+    WorkBatch.objects.filter(pk=batch.pk).update(downloads=batch.downloads + 1)
+    record(
+        AuditAction.EXPORT,
+        batch,
+        actor=actor,
+        extra={"items": len(items), "import_file": result.filename, "command": result.command},
+    )
+    return result.content
+
+
 @transaction.atomic
 def create_batch(
     actor, system: System, item_ids: Iterable[int] | None = None
@@ -262,13 +280,16 @@ def create_batch(
     )
     if item_ids is not None:
         items = items.filter(pk__in=list(item_ids))
+    if system.connector_kind == ConnectorKind.OJS_FILE:
+        items = items.filter(operation__kind=OperationKind.CREATE)
     ids = list(items.values_list("pk", flat=True))
     if not ids:
         raise WorkError(_("There are no open items of this system outside a batch."))
-    batch = WorkBatch.objects.create(
-        system=system, file_format=layout.file_format, created_by=_who(actor)
-    )
+    file_format = "xml" if system.connector_kind == ConnectorKind.OJS_FILE else layout.file_format
+    batch = WorkBatch.objects.create(system=system, file_format=file_format, created_by=_who(actor))
     WorkItem.objects.filter(pk__in=ids).update(batch=batch)
+    if system.connector_kind == ConnectorKind.OJS_FILE:
+        return batch, _ojs_file(actor, batch)
     return batch, _file(actor, batch, layout)
 
 
@@ -276,6 +297,8 @@ def create_batch(
 def download_again(actor, batch: WorkBatch) -> bytes:
     if batch.closed_at:
         raise WorkError(_("The batch is closed: its passwords are gone."))
+    if batch.system.connector_kind == ConnectorKind.OJS_FILE:
+        return _ojs_file(actor, batch)
     return _file(actor, batch, layouts.layout_for(batch.system))
 
 

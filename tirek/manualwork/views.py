@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tirek.access.models import ConnectorKind, System
+from tirek.access.models import MANUAL_KINDS, ConnectorKind, System
 from tirek.core.permissions import capability_required
 from tirek.manualwork import layouts, services
 from tirek.manualwork.models import ItemStatus, WorkBatch, WorkItem
@@ -43,8 +43,12 @@ class ProblemForm(forms.Form):
 
 
 def _file_response(batch: WorkBatch, body: bytes, layout: layouts.Layout) -> HttpResponse:
-    response = HttpResponse(body, content_type=layout.content_type)
-    name = f"{batch.system.code}-batch-{batch.pk}.{layout.file_format}"
+    if batch.system.connector_kind == ConnectorKind.OJS_FILE:
+        content_type, extension = "application/xml", "xml"
+    else:
+        content_type, extension = layout.content_type, layout.file_format
+    response = HttpResponse(body, content_type=content_type)
+    name = f"{batch.system.code}-batch-{batch.pk}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"  # it may hold initial passwords
     return response
@@ -62,7 +66,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     if system_code:
         items = items.filter(system__code=system_code)
     now = timezone.now()
-    systems = System.objects.filter(connector_kind=ConnectorKind.MANUAL).order_by("code")
+    systems = System.objects.filter(connector_kind__in=MANUAL_KINDS).order_by("code")
     summary = {
         row["system_id"]: row
         for row in WorkItem.objects.filter(status=ItemStatus.OPEN)
@@ -141,7 +145,7 @@ def item_password(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @capability_required(CAP)
 def batch_create(request: HttpRequest, code: str) -> HttpResponse:
-    system = get_object_or_404(System, code=code, connector_kind=ConnectorKind.MANUAL)
+    system = get_object_or_404(System, code=code, connector_kind__in=MANUAL_KINDS)
     try:
         layout = layouts.layout_for(system)
         batch, body = services.create_batch(request.user, system)

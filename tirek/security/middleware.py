@@ -21,8 +21,9 @@ LAST_SEEN_KEY = "tirek_last_seen"
 NOTICE_KEY = "tirek_login_notice"
 # The last-seen time is rewritten at most this often, so that not every request saves the session.
 _TOUCH_EVERY_SECONDS = 30
-# Paths that talk to DRF, which applies its own (2FA-aware) authentication and answers in JSON.
-API_PREFIX = "/api/"
+# Paths that talk to DRF, which applies its own (2FA-aware) authentication and answers in JSON
+# (the SCIM service is a DRF view too).
+API_PREFIX = ("/api/", "/scim/")
 
 
 def is_htmx(request) -> bool:
@@ -88,7 +89,7 @@ class RequireTwoFactorMiddleware:
                 "/" + settings.STATIC_URL.lstrip("/"),
                 "/i18n/",
                 "/healthz",
-                API_PREFIX,
+                *API_PREFIX,
             )
         return self._exempt
 

@@ -1329,3 +1329,48 @@ CASES += [
     Case("card-detail", SEES_STUDENT_CARD, label="student", args=card_student),
     Case("card-detail", SEES_OUTSIDER_CARD, label="other_unit", args=card_outsider),
 ]
+
+
+# --- SCIM service provider (tirek/scim) ------------------------------------------------------
+# Read-only SCIM for other systems: capability scim.read, held by those who see everyone.
+# Anonymous and bad tokens get 401 with a SCIM error; writes get 501 (tirek/scim/tests).
+
+
+def scim_path(rest: str):
+    return lambda world, role: {"rest": rest}
+
+
+def scim_own_user(world, role) -> dict:
+    person = world.person(role) or world.in_unit
+    return {"rest": f"Users/{person.pk}"}
+
+
+CASES += [
+    Case("scim:root", only(*STAFF_WIDE)),
+    Case("scim:endpoint", only(*STAFF_WIDE), label="users", args=scim_path("Users")),
+    Case("scim:endpoint", only(*STAFF_WIDE), label="own_user", args=scim_own_user),
+    Case("scim:endpoint", only(*STAFF_WIDE), label="groups", args=scim_path("Groups")),
+    Case(
+        "scim:endpoint", only(*STAFF_WIDE), label="config", args=scim_path("ServiceProviderConfig")
+    ),
+    Case("scim:endpoint", only(*STAFF_WIDE), label="schemas", args=scim_path("Schemas")),
+]
+
+
+# --- import files (tirek/connectors) ----------------------------------------------------------
+
+
+def ojs_import_file(world, role) -> dict:
+    """The OJS system switched to the import-file connector, with the employee waiting."""
+    from tirek.access import services as access
+
+    system = _access_catalogue().__class__.objects.get(code="ojs")
+    system.connector_kind = "ojs_file"
+    system.save(update_fields=["connector_kind"])
+    access.create_account(None, world.person("employee"), system)
+    return {"code": system.code}
+
+
+CASES += [
+    Case("connectors:import_file", only(*ACCESS_EDITORS), args=ojs_import_file),
+]

@@ -190,3 +190,25 @@ def test_only_the_department_works_items(org, platonus, client_for):
         ).status_code == 403
     item.refresh_from_db()
     assert item.status == ItemStatus.OPEN
+
+
+def test_an_ojs_batch_is_its_pkp_users_file(org, personas):
+    from lxml import etree
+
+    from tirek.connectors.tests.test_ojs import XSD
+
+    ojs = System.objects.get(code="ojs")
+    ojs.connector_kind = "ojs_file"
+    ojs.connector_settings = {"journal_path": "vestnik"}
+    ojs.save()
+    item = item_for(org, ojs, 30)
+    assert operations.claim("w") == []  # staff's work, not the worker's
+    batch, body = services.create_batch(personas["dept_staff"], ojs)
+    doc = etree.fromstring(body)
+    assert etree.XMLSchema(etree.parse(str(XSD))).validate(doc), "not valid PKP users XML"
+    assert item.operation.account.login.encode() in body
+    assert credentials.decrypt(item.operation.secret).encode() not in body  # a bcrypt hash only
+    assert batch.file_format == "xml"
+    services.close_batch(personas["dept_staff"], batch)
+    item.refresh_from_db()
+    assert item.status == ItemStatus.DONE
