@@ -2,8 +2,8 @@
 
 Claiming is one conditional UPDATE (as core/jobs.py claims periodic runs): rows move from
 pending to running under a claim label only if they are still due, so two workers never run the
-same operation. A claim is a lease: a worker killed mid-operation leaves its rows running until
-the lease ends, and then the next pass claims them again; the connectors are idempotent, so the
+same operation. A claim is a lease (`settings.OPERATION_LEASE`, five minutes by default): a
+worker killed mid-operation leaves its rows running until the lease ends, and then the next pass claims them again; the connectors are idempotent, so the
 retried operation completes once.
 
 Order: an operation waits while an earlier one of the same account is still open (a group
@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -43,7 +44,6 @@ from tirek.core.models import AuditAction
 
 logger = logging.getLogger("tirek.access.operations")
 
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=15)
 BACKOFF_CAP = timedelta(hours=1)
@@ -111,7 +111,7 @@ def claim(worker: str = "", limit: int = BATCH, now=None) -> list[Operation]:
         Operation.objects.filter(_due(now), pk__in=allowed).update(
             status=OperationStatus.RUNNING,
             claimed_by=label,
-            lease_expires_at=now + LEASE,
+            lease_expires_at=now + settings.OPERATION_LEASE,
             attempts=F("attempts") + 1,
         )
     return list(
