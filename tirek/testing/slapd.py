@@ -2,8 +2,8 @@
 
 `Slapd` builds a throwaway cn=config in a temporary directory (slapadd -n0), loads the base
 entries offline (slapadd -n1), and runs /usr/sbin/slapd in the foreground on a free port of
-127.0.0.1. `stop()` and `restart()` keep the data and the port, so later tests can take the
-directory away in the middle of a batch and bring it back.
+127.0.0.1. `stop()`, `kill()` and `restart()` keep the data and the port, so later tests can
+take the directory away in the middle of a batch and bring it back.
 
 The session fixture `slapd` gives one server per xdist worker; tests add entries with unique
 names (`add_user`) rather than resetting the tree.
@@ -226,6 +226,16 @@ ou: groups
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL, as an OOM kill or a power cut would: no clean shutdown. What the directory
+        committed stays (mdb is crash-safe); `start()` brings it back with the same data."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
         self.process = None
 
     def restart(self) -> Slapd:

@@ -54,3 +54,34 @@ def catalogue(db):
 
 def make_person(last: str, first: str, **kw):
     return people.create_person(None, last_name=last, first_name=first, **kw)
+
+
+@pytest.fixture
+def scim_target():
+    """A fresh scim2-server behind a TCP proxy a test can cut or close (testing/tcpproxy.py)."""
+    from tirek.connectors.scim_server import ScimServer
+    from tirek.testing.tcpproxy import TcpProxy
+
+    server = ScimServer().start()
+    proxy = TcpProxy(("127.0.0.1", server.port)).start()
+    proxy.url = f"http://127.0.0.1:{proxy.port}/v2"
+    proxy.server = server
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+        server.stop()
+
+
+@pytest.fixture
+def scim_system(db, scim_target, monkeypatch):
+    """A System whose SCIM connector reaches the test server through the proxy."""
+    monkeypatch.setenv("TIREK_TEST_SCIM_TOKEN", scim_target.server.token)
+    code = f"scimtest{next(_n)}"
+    return System.objects.create(
+        code=code,
+        name_kk=code,
+        connector_kind="scim",
+        connector_settings={"url": scim_target.url, "secret_env": "TIREK_TEST_SCIM_TOKEN"},
+        login_pattern="{first}.{last}",
+    )
