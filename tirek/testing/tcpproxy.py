@@ -10,8 +10,10 @@ Modes (switch at any time, from any thread):
     refuse   the listening socket is closed and open connections are dropped: new connections
              are refused, as when the server's process is gone
 
-Used for scim2-server, whose in-memory store would lose everything if its process really died
-(a SCIM service in production keeps its data in a database and survives a restart).
+`delay` (seconds) holds back each answer, as a slow network does: a test can then catch a batch
+in the middle. Used for scim2-server, whose in-memory store would lose everything if its
+process really died (a SCIM service in production keeps its data in a database and survives a
+restart), and to slow slapd's answers.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 UP, CUT, REFUSE = "up", "cut", "refuse"
 
@@ -30,6 +33,7 @@ class TcpProxy:
         self.port = port
         self.mode = UP
         self.cut_count = 0  # answers dropped so far
+        self.delay = 0.0
         self._listener: socket.socket | None = None
         self._conns: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -102,6 +106,8 @@ class TcpProxy:
                     break  # the server answered; the client never hears it
                 if self.mode == REFUSE:
                     break
+                if answers and self.delay:
+                    time.sleep(self.delay)
                 dst.sendall(data)
         except OSError:
             pass
