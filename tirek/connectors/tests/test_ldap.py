@@ -8,8 +8,9 @@ import itertools
 import ldap
 import pytest
 
-from tirek.connectors.base import AccountData, PermanentError, TargetUnavailable
+from tirek.connectors.base import AccountData, ConnectorError, PermanentError, TargetUnavailable
 from tirek.connectors.ldap import LDAPConnector
+from tirek.testing.slapd import free_port
 
 pytestmark = pytest.mark.integration
 _n = itertools.count()
@@ -205,3 +206,70 @@ def test_start_tls_against_a_server_without_tls_fails_cleanly(running_slapd, mon
     )
     with pytest.raises(ldap.LDAPError):
         conn.read("x")
+
+
+# -- TLS: a slapd with a certificate from a throwaway CA (tirek/testing/slapd.py) -------------
+
+
+def tls_connector(server, monkeypatch, **settings) -> LDAPConnector:
+    monkeypatch.setenv("TEST_LDAP_PW", server.admin_password)
+    return LDAPConnector(
+        {
+            "bind_dn": server.admin_dn,
+            "secret_env": "TEST_LDAP_PW",
+            "base_dn": server.people_dn,
+            **settings,
+        }
+    )
+
+
+@pytest.mark.parametrize("how", ["start_tls", "ldaps"])
+def test_tls_with_the_servers_ca_works(tls_slapd, monkeypatch, how):
+    uri = tls_slapd.ldaps_uri if how == "ldaps" else tls_slapd.uri
+    conn = tls_connector(
+        tls_slapd,
+        monkeypatch,
+        uri=uri,
+        start_tls=how == "start_tls",
+        ca_file=str(tls_slapd.ca_file),
+    )
+    acc = AccountData(login=f"tls.{how}", given_name="T", family_name="L", person_key=f"k-{how}")
+    try:
+        dn = conn.create(acc, "Tls-pass-1")
+        assert conn.read(acc.login).external_id == dn
+        # The session really runs over TLS, with the certificate our CA signed.
+        from cryptography import x509
+
+        peer = x509.load_der_x509_certificate(conn._conn.get_option(ldap.OPT_X_TLS_PEERCERT))
+        assert peer.issuer.rfc4514_string() == "CN=Tirek test CA"
+    finally:
+        conn.close()
+    assert tls_slapd.connect(dn, "Tls-pass-1")
+
+
+@pytest.mark.parametrize("how", ["start_tls", "ldaps"])
+def test_tls_refuses_a_certificate_from_an_untrusted_ca(tls_slapd, monkeypatch, how):
+    uri = tls_slapd.ldaps_uri if how == "ldaps" else tls_slapd.uri
+    conn = tls_connector(
+        tls_slapd,
+        monkeypatch,
+        uri=uri,
+        start_tls=how == "start_tls",
+        ca_file=str(tls_slapd.untrusted_ca_file),
+    )
+    with pytest.raises(ConnectorError, match="not trusted") as refused:
+        conn.read("anyone")
+    # Not an outage: the operations would otherwise wait for a server that is up.
+    assert not isinstance(refused.value, TargetUnavailable)
+    conn.close()
+
+
+def test_tls_server_down_is_still_an_outage(tls_slapd, monkeypatch):
+    conn = tls_connector(
+        tls_slapd,
+        monkeypatch,
+        uri=f"ldaps://127.0.0.1:{free_port()}",
+        ca_file=str(tls_slapd.ca_file),
+    )
+    with pytest.raises(TargetUnavailable):
+        conn.read("anyone")
