@@ -8,6 +8,7 @@ A token in a one-time link is stored only as its SHA-256.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import secrets
@@ -29,12 +30,18 @@ CLASSES = {
 
 
 def _fernet() -> Fernet:
-    key = os.environ.get("TIREK_CREDENTIAL_KEY")
+    return _fernet_for(os.environ.get("TIREK_CREDENTIAL_KEY") or "", settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_for(key: str, secret_key: str) -> Fernet:
+    # Cached: deriving the key costs more than encrypting a password (an intake encrypts
+    # two per account); a changed key or SECRET_KEY is a new cache entry.
     if key:
         return Fernet(key.encode())
     derived = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"tirek credential key"
-    ).derive(settings.SECRET_KEY.encode())
+    ).derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(derived))
 
 

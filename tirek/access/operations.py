@@ -177,18 +177,26 @@ def _within_limits(candidates: list[tuple[int, int]], now, limit: int) -> list[i
     return chosen
 
 
+def _password(op: Operation) -> str | None:
+    return credentials.decrypt(op.secret) if op.secret else None
+
+
+def _created(op: Operation, external_id: str) -> dict:
+    """The account fields to save once the target has the account."""
+    account = op.account
+    changes = {"external_id": external_id or account.external_id}
+    if account.status == AccountStatus.PENDING:
+        changes["status"] = AccountStatus.ACTIVE
+    return changes
+
+
 def execute(op: Operation, connector) -> dict:
     """Run one operation against the target; return the account fields to save."""
     account = op.account
     data = account_data(account)
     kind = op.kind
     if kind == OperationKind.CREATE:
-        password = credentials.decrypt(op.secret) if op.secret else None
-        external_id = connector.create(data, password)
-        changes = {"external_id": external_id or account.external_id}
-        if account.status == AccountStatus.PENDING:
-            changes["status"] = AccountStatus.ACTIVE
-        return changes
+        return _created(op, connector.create(data, _password(op)))
     if kind == OperationKind.UPDATE:
         connector.update(data)
     elif kind == OperationKind.SET_PASSWORD:
@@ -222,44 +230,89 @@ class Outcome:
         return len(self.done) + len(self.retry) + len(self.waiting) + len(self.attention)
 
 
+def _connector(op: Operation, connectors: dict):
+    connector = connectors.get(op.system_id)
+    if connector is None:
+        connector = connectors[op.system_id] = for_kind(
+            op.system.connector_kind, op.system.connector_settings
+        )
+    return connector
+
+
+def _failed(op: Operation, exc: Exception) -> tuple[Operation, str, str, dict]:
+    """The result row for an operation that raised `exc`."""
+    if isinstance(exc, TargetUnavailable):
+        return (op, "unavailable", str(exc), {})
+    if isinstance(exc, PermanentError):
+        return (op, OperationStatus.NEEDS_ATTENTION, str(exc), {})
+    # A connector error or a bug: retry with backoff.
+    logger.warning("Operation %s failed: %s", op.pk, exc, exc_info=exc)
+    status = (
+        OperationStatus.NEEDS_ATTENTION if op.attempts >= MAX_ATTEMPTS else OperationStatus.FAILED
+    )
+    return (op, status, f"{type(exc).__name__}: {exc}", {})
+
+
+def _create_together(ops: list[Operation], connectors: dict) -> dict[int, tuple]:
+    """Creates sent to the target together, for connectors that can keep several requests in
+    flight (`create_many`): the target works while Tirek prepares the next ones. Each result is
+    the same as `execute` would give one by one. Only creates of accounts with no other
+    operation in the batch go this way, so the order within an account is kept."""
+    per_account: dict[int, int] = {}
+    for op in ops:
+        per_account[op.account_id] = per_account.get(op.account_id, 0) + 1
+    groups: dict[int, list[Operation]] = {}
+    for op in ops:
+        if op.kind == OperationKind.CREATE and per_account[op.account_id] == 1:
+            groups.setdefault(op.system_id, []).append(op)
+    results: dict[int, tuple] = {}
+    for group in groups.values():
+        try:
+            connector = _connector(group[0], connectors)
+        except Exception:  # noqa: S112 - the one-by-one path records it on each operation
+            continue
+        if len(group) < 2 or not hasattr(connector, "create_many"):
+            continue
+        items, ready = [], []
+        for op in group:
+            try:
+                items.append((account_data(op.account), _password(op)))
+                ready.append(op)
+            except Exception as exc:
+                results[op.pk] = _failed(op, exc)
+        for op, answer in zip(ready, connector.create_many(items), strict=True):
+            if isinstance(answer, Exception):
+                results[op.pk] = _failed(op, answer)
+            else:
+                results[op.pk] = (op, OperationStatus.DONE, "", _created(op, answer))
+    return results
+
+
 def run_batch(ops: list[Operation], connectors: dict) -> Outcome:
     """Execute claimed operations in order and record every outcome in one transaction."""
     outcome = Outcome()
+    together = _create_together(ops, connectors)
     results = []  # (op, status, error, account changes)
-    down: set[int] = set()  # systems found unreachable in this batch
-    stopped: set[int] = set()  # accounts whose earlier operation did not complete
+    # Systems found unreachable in this batch; accounts whose earlier operation did not complete.
+    down = {r[0].system_id for r in together.values() if r[1] == "unavailable"}
+    stopped: set[int] = set()
     for op in ops:
-        if op.system_id in down:
-            stopped.add(op.account_id)
-            results.append((op, "unavailable", "", {}))
-            continue
-        if op.account_id in stopped:
-            results.append((op, "waiting", "", {}))
-            continue
-        try:
-            connector = connectors.get(op.system_id)
-            if connector is None:
-                connector = connectors[op.system_id] = for_kind(
-                    op.system.connector_kind, op.system.connector_settings
-                )
-            changes = execute(op, connector)
-            results.append((op, OperationStatus.DONE, "", changes))
-        except TargetUnavailable as exc:
+        if op.pk in together:
+            result = together[op.pk]
+        elif op.system_id in down:
+            result = (op, "unavailable", "", {})
+        elif op.account_id in stopped:
+            result = (op, "waiting", "", {})
+        else:
+            try:
+                result = (op, OperationStatus.DONE, "", execute(op, _connector(op, connectors)))
+            except Exception as exc:
+                result = _failed(op, exc)
+        if result[1] == "unavailable":
             down.add(op.system_id)
+        if result[1] != OperationStatus.DONE:
             stopped.add(op.account_id)
-            results.append((op, "unavailable", str(exc), {}))
-        except PermanentError as exc:
-            stopped.add(op.account_id)
-            results.append((op, OperationStatus.NEEDS_ATTENTION, str(exc), {}))
-        except Exception as exc:  # a connector error or a bug: retry with backoff
-            logger.warning("Operation %s failed: %s", op.pk, exc, exc_info=True)
-            stopped.add(op.account_id)
-            status = (
-                OperationStatus.NEEDS_ATTENTION
-                if op.attempts >= MAX_ATTEMPTS
-                else OperationStatus.FAILED
-            )
-            results.append((op, status, f"{type(exc).__name__}: {exc}", {}))
+        results.append(result)
     _record(results, outcome)
     return outcome
 

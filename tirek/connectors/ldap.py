@@ -36,6 +36,7 @@ import contextlib
 import hashlib
 import secrets
 import socket
+from collections import deque
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -63,6 +64,7 @@ DEFAULT_MAPPING = {
 }
 DEFAULT_CLASSES = ["inetOrgPerson", "organizationalPerson", "person", "top"]
 LOCK_PREFIX = b"{CRYPT}!"
+WINDOW = 16  # adds in flight at once in create_many
 _UNAVAILABLE = (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR, ldap.UNAVAILABLE, ldap.BUSY)
 
 
@@ -259,6 +261,69 @@ class LDAPConnector(Connector):
         if password:
             self.set_password(account, password)
         return found_dn
+
+    def create_many(self, items: list[tuple[AccountData, str | None]]) -> list[str | Exception]:
+        """`create` for many accounts, with up to WINDOW adds in flight on the one connection:
+        the directory commits one entry while the next requests are already on their way. Each
+        answer is the external id or the exception `create` would have raised. An entry that
+        exists already goes through `create` itself (adopted if ours, refused otherwise)."""
+        for attempt in (1, 2):
+            answers: list = [None] * len(items)
+            existing: list[int] = []
+            try:
+                if self._conn is None:
+                    self._conn = self._connect()
+                self._pipeline(self._conn, items, answers, existing)
+                break
+            except ldap.INVALID_CREDENTIALS as exc:
+                self.close()
+                error = ConnectorError(f"LDAP bind refused for {self.settings.get('bind_dn')}")
+                error.__cause__ = exc
+                return [error] * len(items)
+            except ConnectorError as exc:
+                self.close()
+                return [exc] * len(items)
+            except _UNAVAILABLE as exc:
+                self.close()
+                if attempt == 1 and not any(a is not None for a in answers) and not existing:
+                    continue  # a stale connection: reconnect once, as _call does
+                error = TargetUnavailable(f"LDAP {self.uri}: {_describe(exc)}")
+                error.__cause__ = exc
+                # In flight when the directory went away: landed or not, they are retried.
+                answers = [error if a is None else a for a in answers]
+                existing = []
+                break
+        for i in existing:
+            try:
+                answers[i] = self.create(*items[i])
+            except Exception as exc:
+                answers[i] = exc
+        return answers
+
+    def _pipeline(self, conn, items, answers: list, existing: list[int]) -> None:
+        inflight: deque[tuple[int, int, str]] = deque()
+        for i, (account, password) in enumerate(items):
+            dn = self.dn_for(account.login)
+            attrs = self._entry_attrs(account)
+            if password:
+                attrs["userPassword"] = [ssha(password)]
+            inflight.append((conn.add_ext(dn, list(attrs.items())), i, dn))
+            if len(inflight) >= WINDOW:
+                self._collect(conn, inflight.popleft(), answers, existing)
+        while inflight:
+            self._collect(conn, inflight.popleft(), answers, existing)
+
+    def _collect(self, conn, sent: tuple[int, int, str], answers: list, existing: list[int]):
+        msgid, i, dn = sent
+        try:
+            conn.result3(msgid, all=1, timeout=self.timeout)
+            answers[i] = dn
+        except ldap.ALREADY_EXISTS:
+            existing.append(i)
+        except _UNAVAILABLE:
+            raise
+        except ldap.LDAPError as exc:
+            answers[i] = exc
 
     def update(self, account: AccountData) -> None:
         dn, entry = self._require(account)

@@ -63,7 +63,12 @@ class Slapd:
     groups_dn = GROUPS_DN
 
     def __init__(
-        self, admin_password: str | None = None, port: int | None = None, *, tls: bool = False
+        self,
+        admin_password: str | None = None,
+        port: int | None = None,
+        *,
+        tls: bool = False,
+        nosync: bool = False,
     ) -> None:
         self.admin_password = admin_password or secrets.token_urlsafe(12)
         self.port = port or free_port()
@@ -72,6 +77,8 @@ class Slapd:
         # 127.0.0.1 signed by a throwaway CA (`ca_file`); `untrusted_ca_file` is another CA.
         self.tls = tls
         self.tls_port = free_port() if tls else None
+        # nosync: mdb without disk syncs (the benchmark's view of Tirek's own overhead).
+        self.nosync = nosync
         self.directory = Path(tempfile.mkdtemp(prefix="tirek-slapd-"))
         self.config_dir = self.directory / "slapd.d"
         self.data_dir = self.directory / "data"
@@ -159,7 +166,7 @@ olcRootDN: {ADMIN_DN}
 olcRootPW: {ssha(self.admin_password)}
 olcDbDirectory: {self.data_dir}
 olcDbMaxSize: 268435456
-olcDbIndex: objectClass eq
+{"olcDbNoSync: TRUE" + chr(10) if self.nosync else ""}olcDbIndex: objectClass eq
 olcDbIndex: uid,mail,cn eq
 olcAccess: {{0}}to attrs=userPassword by self write by anonymous auth by * none
 olcAccess: {{1}}to * by * read

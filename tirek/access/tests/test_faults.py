@@ -12,10 +12,10 @@ import threading
 import ldap
 import pytest
 from django.utils import timezone
+from ldap.ldapobject import SimpleLDAPObject
 
 from tirek.access import operations, services
 from tirek.access.models import Account, AccountStatus, Operation, OperationStatus
-from tirek.connectors.ldap import LDAPConnector
 from tirek.connectors.scim import SCIMConnector
 from tirek.core.models import AuditEvent
 from tirek.people.models import Person
@@ -83,17 +83,17 @@ def directory_entries(slapd, base: str) -> list[tuple[str, str]]:
 def test_slapd_killed_mid_batch_of_1000_then_restarted(ldap_system, running_slapd, monkeypatch):
     accounts = intake(ldap_system, "L")
     assert len(accounts) == N
-    real = LDAPConnector.create
+    real = SimpleLDAPObject.add_ext
     calls = {"n": 0}
 
-    def kill_midway(self, data, password):
+    def kill_midway(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 450:
-            # SIGKILL from another thread while this add is on its way: it may land or not.
+            # SIGKILL from another thread while adds are on their way: they may land or not.
             threading.Thread(target=running_slapd.kill).start()
-        return real(self, data, password)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(LDAPConnector, "create", kill_midway)
+    monkeypatch.setattr(SimpleLDAPObject, "add_ext", kill_midway)
     first = operations.run_due("t", batch=BATCH)
     assert 0 < len(first.done) < N and not first.retry and not first.attention
     assert statuses(ldap_system) == {"done": len(first.done), "pending": N - len(first.done)}

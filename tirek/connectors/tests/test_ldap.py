@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import uuid
 
 import ldap
 import pytest
@@ -273,3 +274,41 @@ def test_tls_server_down_is_still_an_outage(tls_slapd, monkeypatch):
     )
     with pytest.raises(TargetUnavailable):
         conn.read("anyone")
+
+
+# -- several creates in flight at once (what the worker uses for a batch of creates) ----------
+
+
+def test_create_many_answers_each_account_as_create_would(connector, running_slapd):
+    tag = uuid.uuid4().hex[:6]
+    new = [account(login=f"many{tag}.{i}") for i in range(40)]  # more than the window
+    ours = account(login=f"many{tag}.ours")
+    connector.create(ours, None)  # made before; its answer was lost
+    theirs = account(login=f"many{tag}.theirs")
+    connector.create(theirs, None)
+    someone_else = account(login=theirs.login, person_key="tirek-someone-else")
+    bad = account(login=f"many{tag}.bad", email="почта@ksu.edu.kz")  # mail is IA5 (ASCII)
+    items = [(a, "Many-pass-1") for a in new] + [(ours, None), (someone_else, None), (bad, None)]
+    answers = connector.create_many(items)
+    assert answers[:40] == [running_slapd.user_dn(a.login) for a in new]
+    assert answers[40] == running_slapd.user_dn(ours.login)
+    assert isinstance(answers[41], PermanentError)
+    assert isinstance(answers[42], ldap.INVALID_SYNTAX)
+    assert can_bind(running_slapd, answers[7], "Many-pass-1")
+    assert connector.read(ours.login).person_key == ours.person_key
+
+
+def test_create_many_reconnects_once_and_reports_an_outage(connector, running_slapd):
+    tag = uuid.uuid4().hex[:6]
+    connector.read("warm-up")
+    running_slapd.restart()  # the connector's connection is now stale
+    first = [account(login=f"stale{tag}.{i}") for i in range(3)]
+    assert connector.create_many([(a, None) for a in first]) == [
+        running_slapd.user_dn(a.login) for a in first
+    ]
+    running_slapd.stop()
+    try:
+        answers = connector.create_many([(account(login=f"down{tag}.{i}"), None) for i in range(3)])
+        assert all(isinstance(a, TargetUnavailable) for a in answers)
+    finally:
+        running_slapd.start()
