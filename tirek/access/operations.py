@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
-from tirek.access import credentials
+from tirek.access import bulk, credentials
 from tirek.access.models import (
     Account,
     AccountStatus,
@@ -423,31 +423,13 @@ def _record_done(done: list[tuple[Operation, dict]], now) -> None:
             plain.append(op.account_id)
             continue
         names = tuple(sorted(changes))
-        changed.setdefault(names, []).append([changes[n] for n in names] + [op.account_id])
+        changed.setdefault(names, []).append(
+            [*(changes[n] for n in names), now, now, op.account_id]
+        )
     for chunk in _chunks(plain):
         Account.objects.filter(pk__in=chunk).update(last_synced_at=now, updated_at=now)
     for names, rows in changed.items():
-        _update_each(Account, [*names, "last_synced_at", "updated_at"], rows, now)
-
-
-def _update_each(model, fields: list[str], rows: list[list], now) -> None:
-    """UPDATE ... SET fields WHERE id = %s for each row (its values, then the two timestamps
-    `now`, then its id) as one executemany. Django's bulk_update builds a CASE WHEN over the
-    whole batch for every field, which costs more than the directory's own work."""
-    meta = model._meta
-    concrete = [meta.get_field(f) for f in fields]
-    qn = connection.ops.quote_name
-    sets = ", ".join(f"{qn(f.column)} = %s" for f in concrete)
-    sql = f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {qn(meta.pk.column)} = %s"  # noqa: S608
-    stamp = [f.get_db_prep_save(now, connection) for f in concrete[-2:]]
-    params = [
-        [f.get_db_prep_save(v, connection) for f, v in zip(concrete[:-2], row[:-1], strict=True)]
-        + stamp
-        + [row[-1]]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        bulk.update_rows(Account, [*names, "last_synced_at", "updated_at"], rows)
 
 
 def run_due(worker: str = "", *, time_budget: float = 50.0, batch: int = BATCH) -> Outcome:
