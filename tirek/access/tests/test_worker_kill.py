@@ -143,7 +143,16 @@ def test_worker_sigkilled_mid_batch_its_operations_complete_once_after_the_lease
             timeout=90,
             proc=doomed,
         )
-        time.sleep(0.3)
+        # ... and some of its adds have reached the directory, unrecorded.
+        wait_for(
+            "adds of the batch in flight",
+            lambda: (
+                (done := count(db_path, done_sql)) >= 0  # -1: the file was busy
+                and len(entries(running_slapd, base)) > done + 10
+            ),
+            timeout=60,
+            proc=doomed,
+        )
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=10)
     finally:
