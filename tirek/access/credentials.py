@@ -82,13 +82,16 @@ def generate_password(policy: dict | None = None) -> str:
 
 
 class _RandomBytes:
-    """Uniform integers below n (n <= 256) from os.urandom bytes, refilled as needed."""
+    """Uniform integers below n from os.urandom bytes, refilled as needed (n > 256, only for
+    absurdly long passwords, falls back to secrets.randbelow)."""
 
     def __init__(self) -> None:
         self.buf = b""
         self.pos = 0
 
     def below(self, n: int) -> int:
+        if n > 256:
+            return secrets.randbelow(n)
         limit = 256 - 256 % n  # bytes at or above this would favour small values
         while True:
             if self.pos >= len(self.buf):

@@ -71,6 +71,7 @@ def test_password_generator_follows_the_policy():
         assert any(c.islower() for c in pw) and any(c.isupper() for c in pw)
         assert any(c.isdigit() for c in pw) and any(c in "!#%+-=?@_" for c in pw)
     assert len(credentials.generate_password({"length": 3})) == 8  # never shorter than 8
+    assert len(credentials.generate_password({"length": 300})) == 300
 
 
 def test_no_plaintext_password_in_database_or_audit(personas):
