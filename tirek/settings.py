@@ -288,6 +288,12 @@ TASKS = {
         "QUEUES": ["default", "provisioning", "notifications"],
     }
 }
+# A periodic run with no outcome after this long is marked failed: its worker died (SIGKILL,
+# power cut) before recording one. Jobs may declare their own timeout.
+JOB_RUN_TIMEOUT = timedelta(seconds=envint("TIREK_JOB_RUN_TIMEOUT", 3600))
+# How long a worker holds the provisioning operations it claimed; a killed worker's operations
+# are claimed again after it.
+OPERATION_LEASE = timedelta(seconds=envint("TIREK_OPERATION_LEASE", 300))
 if TASKS_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
     RQ_QUEUES = {q: {"URL": REDIS_URL} for q in TASKS["default"]["QUEUES"]}

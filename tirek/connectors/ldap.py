@@ -4,7 +4,11 @@ Settings (System.connector_settings), none of them secret:
 
     uri            ldap://host:389 or ldaps://host:636
     start_tls      true to upgrade ldap:// with StartTLS (required in production)
-    ca_file        CA bundle for TLS; tls_require_cert: "demand" (default) | "allow" | "never"
+    ca_file        CA certificate(s) the server's certificate must chain to (PEM file on the
+                   worker's machine; default: the system's CAs); tls_require_cert: "demand"
+                   (default: verify, refuse an untrusted or wrong-host certificate) | "allow" |
+                   "never" (tests only). An untrusted certificate is a ConnectorError that names
+                   it, never mistaken for an outage, and no bind is sent.
     bind_dn        the service account; its password comes from the environment variable
     secret_env     named here (e.g. TIREK_LDAP_BIND_PASSWORD)
     base_dn        where accounts live; rdn_attr (default uid) names them
@@ -31,7 +35,10 @@ import base64
 import contextlib
 import hashlib
 import secrets
+import socket
+from collections import deque
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import ldap
 import ldap.dn
@@ -57,6 +64,7 @@ DEFAULT_MAPPING = {
 }
 DEFAULT_CLASSES = ["inetOrgPerson", "organizationalPerson", "person", "top"]
 LOCK_PREFIX = b"{CRYPT}!"
+WINDOW = 16  # adds in flight at once in create_many
 _UNAVAILABLE = (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR, ldap.UNAVAILABLE, ldap.BUSY)
 
 
@@ -94,26 +102,55 @@ class LDAPConnector(Connector):
 
     # -- connection ---------------------------------------------------------------------------
 
+    @property
+    def uses_tls(self) -> bool:
+        return self.uri.startswith("ldaps://") or bool(self.settings.get("start_tls"))
+
     def _connect(self):
         conn = ldap.initialize(self.uri)
         conn.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
         conn.set_option(ldap.OPT_REFERRALS, 0)
         conn.set_option(ldap.OPT_NETWORK_TIMEOUT, self.timeout)
         conn.set_option(ldap.OPT_TIMEOUT, self.timeout)
-        if self.settings.get("ca_file"):
-            conn.set_option(ldap.OPT_X_TLS_CACERTFILE, self.settings["ca_file"])
-        require = {
-            "demand": ldap.OPT_X_TLS_DEMAND,
-            "allow": ldap.OPT_X_TLS_ALLOW,
-            "never": ldap.OPT_X_TLS_NEVER,
-        }[self.settings.get("tls_require_cert", "demand")]
-        conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, require)
-        if self.uri.startswith("ldaps://") or self.settings.get("start_tls"):
+        if self.uses_tls:
+            # TLS options are per connection here, so one system's CA never leaks into
+            # another's; NEWCTX (last) builds the TLS context from them.
+            if self.settings.get("ca_file"):
+                conn.set_option(ldap.OPT_X_TLS_CACERTFILE, str(self.settings["ca_file"]))
+            require = {
+                "demand": ldap.OPT_X_TLS_DEMAND,
+                "allow": ldap.OPT_X_TLS_ALLOW,
+                "never": ldap.OPT_X_TLS_NEVER,
+            }.get(self.settings.get("tls_require_cert", "demand"))
+            if require is None:
+                raise PermanentError("tls_require_cert must be demand, allow or never")
+            conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, require)
             conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
-        if self.settings.get("start_tls") and not self.uri.startswith("ldaps://"):
-            conn.start_tls_s()
-        conn.simple_bind_s(self.settings.get("bind_dn", ""), read_secret(self.settings))
+        try:
+            if self.settings.get("start_tls") and not self.uri.startswith("ldaps://"):
+                conn.start_tls_s()
+            conn.simple_bind_s(self.settings.get("bind_dn", ""), read_secret(self.settings))
+        except (ldap.CONNECT_ERROR, ldap.SERVER_DOWN) as exc:
+            if self.uses_tls and self._port_answers():
+                # The server is up but the TLS handshake failed: its certificate is not
+                # trusted (or not valid for this host). Not an outage; nothing was sent.
+                raise ConnectorError(
+                    f"LDAP {self.uri}: TLS refused, the server's certificate is not trusted "
+                    f"(ca_file {self.settings.get('ca_file') or 'system default'}) "
+                    f"or not valid for this host"
+                ) from exc
+            raise
         return conn
+
+    def _port_answers(self) -> bool:
+        """Whether the server accepts a TCP connection (to tell a TLS refusal from an outage)."""
+        url = urlsplit(self.uri)
+        port = url.port or (636 if url.scheme == "ldaps" else 389)
+        try:
+            with socket.create_connection((url.hostname or "localhost", port), self.timeout):
+                return True
+        except OSError:
+            return False
 
     def _call(self, method: str, *args, **kwargs):
         """Run one python-ldap call, reconnecting once if the connection went stale."""
@@ -224,6 +261,69 @@ class LDAPConnector(Connector):
         if password:
             self.set_password(account, password)
         return found_dn
+
+    def create_many(self, items: list[tuple[AccountData, str | None]]) -> list[str | Exception]:
+        """`create` for many accounts, with up to WINDOW adds in flight on the one connection:
+        the directory commits one entry while the next requests are already on their way. Each
+        answer is the external id or the exception `create` would have raised. An entry that
+        exists already goes through `create` itself (adopted if ours, refused otherwise)."""
+        for attempt in (1, 2):
+            answers: list = [None] * len(items)
+            existing: list[int] = []
+            try:
+                if self._conn is None:
+                    self._conn = self._connect()
+                self._pipeline(self._conn, items, answers, existing)
+                break
+            except ldap.INVALID_CREDENTIALS as exc:
+                self.close()
+                error = ConnectorError(f"LDAP bind refused for {self.settings.get('bind_dn')}")
+                error.__cause__ = exc
+                return [error] * len(items)
+            except ConnectorError as exc:
+                self.close()
+                return [exc] * len(items)
+            except _UNAVAILABLE as exc:
+                self.close()
+                if attempt == 1 and not any(a is not None for a in answers) and not existing:
+                    continue  # a stale connection: reconnect once, as _call does
+                error = TargetUnavailable(f"LDAP {self.uri}: {_describe(exc)}")
+                error.__cause__ = exc
+                # In flight when the directory went away: landed or not, they are retried.
+                answers = [error if a is None else a for a in answers]
+                existing = []
+                break
+        for i in existing:
+            try:
+                answers[i] = self.create(*items[i])
+            except Exception as exc:
+                answers[i] = exc
+        return answers
+
+    def _pipeline(self, conn, items, answers: list, existing: list[int]) -> None:
+        inflight: deque[tuple[int, int, str]] = deque()
+        for i, (account, password) in enumerate(items):
+            dn = self.dn_for(account.login)
+            attrs = self._entry_attrs(account)
+            if password:
+                attrs["userPassword"] = [ssha(password)]
+            inflight.append((conn.add_ext(dn, list(attrs.items())), i, dn))
+            if len(inflight) >= WINDOW:
+                self._collect(conn, inflight.popleft(), answers, existing)
+        while inflight:
+            self._collect(conn, inflight.popleft(), answers, existing)
+
+    def _collect(self, conn, sent: tuple[int, int, str], answers: list, existing: list[int]):
+        msgid, i, dn = sent
+        try:
+            conn.result3(msgid, all=1, timeout=self.timeout)
+            answers[i] = dn
+        except ldap.ALREADY_EXISTS:
+            existing.append(i)
+        except _UNAVAILABLE:
+            raise
+        except ldap.LDAPError as exc:
+            answers[i] = exc
 
     def update(self, account: AccountData) -> None:
         dn, entry = self._require(account)

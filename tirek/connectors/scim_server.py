@@ -1,7 +1,9 @@
 """A real SCIM 2.0 server for tests and the benchmark: scim2-server's in-memory backend in a
-thread of this process. `stop()` and `restart()` keep the data and the port, so a test can take
-the server away in the middle of a batch and bring it back (what a restarted service with a
-database behind it would do)."""
+thread of this process (or its own process: `python -m tirek.connectors.scim_server --token T`,
+as the benchmark runs it). `stop()` and `restart()` keep the data and the port (what a restarted
+service with a database behind it would do). The store lives only in memory, so fault tests do
+not kill it: they put `tirek.testing.tcpproxy.TcpProxy` in front and cut answers or refuse
+connections there."""
 
 from __future__ import annotations
 
@@ -89,3 +91,23 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the server in its own process (the benchmark does): prints its URL, serves until
+    killed."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(description="scim2-server's in-memory SCIM server")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--token", required=True)
+    args = parser.parse_args(argv)
+    server = ScimServer(token=args.token, port=args.port or None).start()
+    print(server.url, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

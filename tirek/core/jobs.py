@@ -13,6 +13,11 @@ changes a row and owns the run. The winner writes a `JobRun` and enqueues the
 `run_periodic_job` task through the configured tasks backend; whichever worker picks that task
 up runs the job and records the outcome on the `JobRun`. A unique (job, slot) constraint on
 `JobRun` is the database's own guard behind the claim.
+
+A worker killed in the middle of a run (SIGKILL, a power cut) cannot record its outcome. Each
+scheduler pass therefore marks runs still "running" past their job's timeout (by default
+`settings.JOB_RUN_TIMEOUT`) as failed, naming the worker that held them, so the record tells the
+truth; the job's next slot is claimed as usual whatever its last run did.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -45,6 +51,7 @@ class JobSpec:
     every: timedelta
     target: Task | Callable[[], Any]
     queue_name: str
+    timeout: timedelta | None = None
 
     def call(self) -> Any:
         if isinstance(self.target, Task):
@@ -57,12 +64,17 @@ _discovered = False
 
 
 def periodic_job(
-    name: str, *, every: timedelta, queue_name: str | None = None
+    name: str,
+    *,
+    every: timedelta,
+    queue_name: str | None = None,
+    timeout: timedelta | None = None,
 ) -> Callable[[Any], Any]:
     """Register a function or a django-tasks task to run every `every`.
 
     The job runs with no arguments. A task keeps its own queue unless `queue_name` is given;
-    a plain function runs on the "default" queue.
+    a plain function runs on the "default" queue. A run still going after `timeout` (default
+    `settings.JOB_RUN_TIMEOUT`) is taken for abandoned by a dead worker and marked failed.
     """
     if not name or len(name) > PeriodicJob._meta.get_field("name").max_length:
         raise ValueError(f"Periodic job name {name!r} must be 1-100 characters.")
@@ -71,7 +83,7 @@ def periodic_job(
 
     def decorate(target: Any) -> Any:
         queue = queue_name or (target.queue_name if isinstance(target, Task) else "default")
-        spec = JobSpec(name=name, every=every, target=target, queue_name=queue)
+        spec = JobSpec(name=name, every=every, target=target, queue_name=queue, timeout=timeout)
         existing = _registry.get(name)
         if existing is not None and _path(existing.target) != _path(target):
             raise ValueError(f"Periodic job {name!r} is already registered by another function.")
@@ -189,16 +201,56 @@ def _enqueue(run: JobRun, spec: JobSpec) -> None:
     transaction.on_commit(send)
 
 
+def timeout_of(name: str) -> timedelta:
+    spec = registry().get(name)
+    return (spec.timeout if spec else None) or settings.JOB_RUN_TIMEOUT
+
+
+def reap_abandoned(now: datetime | None = None) -> list[int]:
+    """Mark failed the runs left "running" past their job's timeout; returns their ids.
+
+    Their worker died before it could record an outcome. The update is conditional on the run
+    still running, so a slow run that finishes meanwhile keeps its own outcome.
+    """
+    now = now or timezone.now()
+    reaped: list[int] = []
+    stale = (
+        JobRun.objects.filter(status=JobRunStatus.RUNNING, started_at__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "job_name", "started_at", "worker_id")
+    )
+    for pk, name, started_at, worker in stale:
+        timeout = timeout_of(name)
+        if started_at > now - timeout:
+            continue
+        error = (
+            f"Abandoned: no outcome {int(timeout.total_seconds())} s after it started; "
+            f"worker {worker or '?'} stopped without recording one (killed?)."
+        )
+        with transaction.atomic():
+            if JobRun.objects.filter(pk=pk, status=JobRunStatus.RUNNING).update(
+                status=JobRunStatus.FAILED, finished_at=now, error=error
+            ):
+                PeriodicJob.objects.filter(name=name, last_status=JobRunStatus.RUNNING).update(
+                    last_finished_at=now, last_status=JobRunStatus.FAILED
+                )
+                reaped.append(pk)
+                logger.warning("Periodic job %s: run %s abandoned by %s", name, pk, worker)
+    return reaped
+
+
 def claim_due(now: datetime | None = None, claimer: str = "") -> list[JobRun]:
     """Claim every due, enabled, registered job. Returns the runs this caller won.
 
-    A database too busy to answer (SQLite under contention) ends the pass early; the jobs stay
-    due and the next pass claims them.
+    Runs abandoned by a dead worker are marked failed first. A database too busy to answer
+    (SQLite under contention) ends the pass early; the jobs stay due and the next pass claims
+    them.
     """
     now = now or timezone.now()
     names = list(registry())
     won: list[JobRun] = []
     try:
+        reap_abandoned(now)
         due = list(PeriodicJob.objects.filter(enabled=True, next_run_at__lte=now, name__in=names))
         for job in due:
             run = claim(job, now=now, claimer=claimer)

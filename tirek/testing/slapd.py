@@ -2,8 +2,8 @@
 
 `Slapd` builds a throwaway cn=config in a temporary directory (slapadd -n0), loads the base
 entries offline (slapadd -n1), and runs /usr/sbin/slapd in the foreground on a free port of
-127.0.0.1. `stop()` and `restart()` keep the data and the port, so later tests can take the
-directory away in the middle of a batch and bring it back.
+127.0.0.1. `stop()`, `kill()` and `restart()` keep the data and the port, so later tests can
+take the directory away in the middle of a batch and bring it back.
 
 The session fixture `slapd` gives one server per xdist worker; tests add entries with unique
 names (`add_user`) rather than resetting the tree.
@@ -62,10 +62,23 @@ class Slapd:
     people_dn = PEOPLE_DN
     groups_dn = GROUPS_DN
 
-    def __init__(self, admin_password: str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        admin_password: str | None = None,
+        port: int | None = None,
+        *,
+        tls: bool = False,
+        nosync: bool = False,
+    ) -> None:
         self.admin_password = admin_password or secrets.token_urlsafe(12)
         self.port = port or free_port()
         self.host = "127.0.0.1"
+        # With tls: StartTLS on `uri` and LDAPS on `ldaps_uri`, with a certificate for
+        # 127.0.0.1 signed by a throwaway CA (`ca_file`); `untrusted_ca_file` is another CA.
+        self.tls = tls
+        self.tls_port = free_port() if tls else None
+        # nosync: mdb without disk syncs (the benchmark's view of Tirek's own overhead).
+        self.nosync = nosync
         self.directory = Path(tempfile.mkdtemp(prefix="tirek-slapd-"))
         self.config_dir = self.directory / "slapd.d"
         self.data_dir = self.directory / "data"
@@ -77,6 +90,38 @@ class Slapd:
     @property
     def uri(self) -> str:
         return f"ldap://{self.host}:{self.port}"
+
+    @property
+    def ldaps_uri(self) -> str:
+        return f"ldaps://{self.host}:{self.tls_port}"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.directory / "tls" / "ca.pem"
+
+    @property
+    def untrusted_ca_file(self) -> Path:
+        return self.directory / "tls" / "other-ca.pem"
+
+    def _make_certificates(self) -> str:
+        """A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated CA; returns
+        the olcTLS* lines of cn=config."""
+        folder = self.directory / "tls"
+        folder.mkdir(exist_ok=True)
+        ca_key, ca_cert = _certificate("Tirek test CA")
+        _key, other = _certificate("Someone else's CA")
+        key, cert = _certificate(self.host, issuer=(ca_key, ca_cert))
+        self.ca_file.write_bytes(_pem(ca_cert))
+        self.untrusted_ca_file.write_bytes(_pem(other))
+        (folder / "server.pem").write_bytes(_pem(cert))
+        key_path = folder / "server.key"
+        key_path.write_bytes(_pem(key))
+        key_path.chmod(0o600)
+        return (
+            f"olcTLSCACertificateFile: {self.ca_file}\n"
+            f"olcTLSCertificateFile: {folder / 'server.pem'}\n"
+            f"olcTLSCertificateKeyFile: {key_path}\n"
+        )
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -90,7 +135,7 @@ objectClass: olcGlobal
 cn: config
 olcPidFile: {self.directory}/slapd.pid
 olcArgsFile: {self.directory}/slapd.args
-
+{self._make_certificates() if self.tls else ""}
 dn: cn=module{{0}},cn=config
 objectClass: olcModuleList
 cn: module{{0}}
@@ -121,7 +166,7 @@ olcRootDN: {ADMIN_DN}
 olcRootPW: {ssha(self.admin_password)}
 olcDbDirectory: {self.data_dir}
 olcDbMaxSize: 268435456
-olcDbIndex: objectClass eq
+{"olcDbNoSync: TRUE" + chr(10) if self.nosync else ""}olcDbIndex: objectClass eq
 olcDbIndex: uid,mail,cn eq
 olcAccess: {{0}}to attrs=userPassword by self write by anonymous auth by * none
 olcAccess: {{1}}to * by * read
@@ -180,8 +225,9 @@ ou: groups
             self._configure()
         log = self.log_path.open("ab")
         # -d 0 keeps slapd in the foreground (no fork), so we own the process.
+        urls = f"{self.uri}/" + (f" {self.ldaps_uri}/" if self.tls else "")
         self.process = subprocess.Popen(
-            [str(SLAPD), "-d", "0", "-F", str(self.config_dir), "-h", f"{self.uri}/"],
+            [str(SLAPD), "-d", "0", "-F", str(self.config_dir), "-h", urls],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -226,6 +272,16 @@ ou: groups
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL, as an OOM kill or a power cut would: no clean shutdown. What the directory
+        committed stays (mdb is crash-safe); `start()` brings it back with the same data."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
         self.process = None
 
     def restart(self) -> Slapd:
@@ -305,6 +361,67 @@ ou: groups
             conn.unbind_s()
 
 
+def _certificate(name: str, issuer=None):
+    """An EC key and a certificate for `name`: self-signed (a CA) or signed by `issuer`."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+    )
+    if issuer is None:
+        builder = builder.issuer_name(subject).add_extension(
+            x509.BasicConstraints(ca=True, path_length=0), critical=True
+        )
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=True, key_cert_sign=True, crl_sign=True,
+                content_commitment=False, key_encipherment=False, data_encipherment=False,
+                key_agreement=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )  # fmt: skip
+        return key, builder.sign(key, hashes.SHA256())
+    ca_key, ca_cert = issuer
+    builder = (
+        builder.issuer_name(ca_cert.subject)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(name)), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    )
+    return key, builder.sign(ca_key, hashes.SHA256())
+
+
+def _pem(item) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    if hasattr(item, "private_bytes"):
+        return item.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    return item.public_bytes(serialization.Encoding.PEM)
+
+
 def slapd_available() -> bool:
     return SLAPD.exists() and SLAPADD.exists() and os.access(SLAPD, os.X_OK)
 
@@ -319,6 +436,19 @@ def slapd():
     except ImportError:  # pragma: no cover - python-ldap is a main dependency
         pytest.skip("python-ldap is not importable")
     server = Slapd()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def tls_slapd():
+    """A second server with TLS: StartTLS on `uri`, LDAPS on `ldaps_uri`, CA in `ca_file`."""
+    if not slapd_available():
+        pytest.skip(f"OpenLDAP is not installed ({SLAPD} missing): apt-get install slapd")
+    server = Slapd(tls=True)
     try:
         server.start()
         yield server

@@ -138,15 +138,29 @@ def scim_server(db):
 
 
 @pytest.fixture
-def scim_system(scim_server, monkeypatch):
-    """A System whose connector points at the test scim2-server (token from the env)."""
-    monkeypatch.setenv("TIREK_TEST_SCIM_TOKEN", scim_server.token)
+def scim_target(scim_server):
+    """The test's scim2-server behind a TCP proxy a test can cut or close (testing/tcpproxy.py)."""
+    from tirek.testing.tcpproxy import TcpProxy
+
+    proxy = TcpProxy(("127.0.0.1", scim_server.port)).start()
+    proxy.url = f"http://127.0.0.1:{proxy.port}/v2"
+    proxy.server = scim_server
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture
+def scim_system(db, scim_target, monkeypatch):
+    """A System whose SCIM connector reaches the test server through the proxy."""
+    monkeypatch.setenv("TIREK_TEST_SCIM_TOKEN", scim_target.server.token)
     code = f"scimtest{next(_n)}"
     system = System.objects.create(
         code=code,
         name_kk=code,
         connector_kind="scim",
-        connector_settings={"url": scim_server.url, "secret_env": "TIREK_TEST_SCIM_TOKEN"},
+        connector_settings={"url": scim_target.url, "secret_env": "TIREK_TEST_SCIM_TOKEN"},
         login_pattern="{first}.{last}",
     )
     SystemRole.objects.create(system=system, code="staff", name_kk="staff", target_group="staff")

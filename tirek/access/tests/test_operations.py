@@ -109,41 +109,6 @@ def test_needs_attention_after_the_budget_then_retry(ldap_system, monkeypatch):
     assert Operation.objects.get(pk=op.pk).status == OperationStatus.DONE
 
 
-def test_slapd_stopped_mid_batch_then_restarted_creates_each_account_once(
-    ldap_system, running_slapd, monkeypatch
-):
-    people = [make_person("Студент", f"Номер{i}", platonus_id=f"S{i:05d}") for i in range(200)]
-    ldap_system.login_pattern = "s{student_number}"
-    ldap_system.save()
-    accounts = services.onboard(None, ldap_system, people)
-    assert len(accounts) == 200
-    real = LDAPConnector.create
-    seen = {"n": 0}
-
-    def stop_midway(self, data, password):
-        seen["n"] += 1
-        if seen["n"] == 80:
-            running_slapd.stop()  # the directory goes away in the middle of the batch
-        return real(self, data, password)
-
-    monkeypatch.setattr(LDAPConnector, "create", stop_midway)
-    first = operations.run_due("t", batch=50)
-    assert 0 < len(first.done) < 200
-    assert Operation.objects.filter(status="pending").count() == 200 - len(first.done)
-    assert not Operation.objects.filter(status__in=["needs_attention", "failed"]).exists()
-    # Still down: nothing is lost, nothing uses up its attempts.
-    _make_due()
-    operations.run_due("t", batch=50)
-    assert Operation.objects.filter(status="pending", attempts=0).count() == 200 - len(first.done)
-    running_slapd.start()
-    _make_due()
-    operations.run_due("t", batch=50)
-    assert Operation.objects.filter(status="done").count() == 200
-    for account in Account.objects.filter(system=ldap_system):
-        assert entries(running_slapd, account.login, ldap_system) == 1
-        assert account.status == AccountStatus.ACTIVE
-
-
 def test_worker_killed_mid_operation_is_retried_and_completes_once(ldap_system, running_slapd):
     account, _ = services.create_account(None, make_person("Смирнов", "Андрей"), ldap_system)
     (op,) = operations.claim("doomed")

@@ -71,6 +71,7 @@ def test_password_generator_follows_the_policy():
         assert any(c.islower() for c in pw) and any(c.isupper() for c in pw)
         assert any(c.isdigit() for c in pw) and any(c in "!#%+-=?@_" for c in pw)
     assert len(credentials.generate_password({"length": 3})) == 8  # never shorter than 8
+    assert len(credentials.generate_password({"length": 300})) == 300
 
 
 def test_no_plaintext_password_in_database_or_audit(personas):
@@ -242,3 +243,35 @@ def test_settings_with_a_secret_are_refused(personas):
             personas["dept_head"], system, connector_settings={"bind_password": "x"}
         )
     services.update_system(personas["dept_head"], system, connector_settings={"secret_env": "X"})
+
+
+@pytest.mark.django_db
+def test_onboard_writes_every_row_create_account_would():
+    from tirek.access.models import CredentialDelivery, LoginReservation, Operation, System
+
+    system = System.objects.get(code="platonus")
+    system.login_pattern = "{f}.{last}"
+    system.save()
+    first = make_person("Ахметова", "Айгерім")
+    twin = make_person("Ахметова", "Айжан")  # the same login base: a.akhmetova
+    before = AuditEvent.objects.count()
+    accounts = services.onboard(None, system, [first, twin])
+    assert {a.login for a in accounts} == {"a.akhmetova", "a.akhmetova2"}
+    for account in accounts:
+        account = Account.objects.get(pk=account.pk)
+        assert account.status == AccountStatus.PENDING and account.system == system
+        assert LoginReservation.objects.get(system=system, login=account.login).person_id == (
+            account.person_id
+        )
+        op = Operation.objects.get(account=account)
+        assert (op.kind, op.status, op.attempts, op.payload) == ("create", "pending", 0, {})
+        assert op.system == system and op.next_attempt_at <= timezone.now()
+        assert op.idempotency_key.startswith(f"create:{account.pk}:") and op.created_at
+        delivery = CredentialDelivery.objects.get(account=account)
+        assert len(delivery.token_hash) == 64 and delivery.expires_at > timezone.now()
+        # The operation carries the very password the one-time link will show.
+        assert credentials.decrypt(op.secret) == credentials.decrypt(delivery.secret)
+    assert AuditEvent.objects.count() == before + 1
+    # Again: people who have an account already are left as they are.
+    assert services.onboard(None, system, [first, twin]) == []
+    assert Operation.objects.filter(account__system=system).count() == 2

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import uuid
 
 import ldap
 import pytest
 
-from tirek.connectors.base import AccountData, PermanentError, TargetUnavailable
+from tirek.connectors.base import AccountData, ConnectorError, PermanentError, TargetUnavailable
 from tirek.connectors.ldap import LDAPConnector
+from tirek.testing.slapd import free_port
 
 pytestmark = pytest.mark.integration
 _n = itertools.count()
@@ -205,3 +207,108 @@ def test_start_tls_against_a_server_without_tls_fails_cleanly(running_slapd, mon
     )
     with pytest.raises(ldap.LDAPError):
         conn.read("x")
+
+
+# -- TLS: a slapd with a certificate from a throwaway CA (tirek/testing/slapd.py) -------------
+
+
+def tls_connector(server, monkeypatch, **settings) -> LDAPConnector:
+    monkeypatch.setenv("TEST_LDAP_PW", server.admin_password)
+    return LDAPConnector(
+        {
+            "bind_dn": server.admin_dn,
+            "secret_env": "TEST_LDAP_PW",
+            "base_dn": server.people_dn,
+            **settings,
+        }
+    )
+
+
+@pytest.mark.parametrize("how", ["start_tls", "ldaps"])
+def test_tls_with_the_servers_ca_works(tls_slapd, monkeypatch, how):
+    uri = tls_slapd.ldaps_uri if how == "ldaps" else tls_slapd.uri
+    conn = tls_connector(
+        tls_slapd,
+        monkeypatch,
+        uri=uri,
+        start_tls=how == "start_tls",
+        ca_file=str(tls_slapd.ca_file),
+    )
+    acc = AccountData(login=f"tls.{how}", given_name="T", family_name="L", person_key=f"k-{how}")
+    try:
+        dn = conn.create(acc, "Tls-pass-1")
+        assert conn.read(acc.login).external_id == dn
+        # The session really runs over TLS, with the certificate our CA signed.
+        from cryptography import x509
+
+        peer = x509.load_der_x509_certificate(conn._conn.get_option(ldap.OPT_X_TLS_PEERCERT))
+        assert peer.issuer.rfc4514_string() == "CN=Tirek test CA"
+    finally:
+        conn.close()
+    assert tls_slapd.connect(dn, "Tls-pass-1")
+
+
+@pytest.mark.parametrize("how", ["start_tls", "ldaps"])
+def test_tls_refuses_a_certificate_from_an_untrusted_ca(tls_slapd, monkeypatch, how):
+    uri = tls_slapd.ldaps_uri if how == "ldaps" else tls_slapd.uri
+    conn = tls_connector(
+        tls_slapd,
+        monkeypatch,
+        uri=uri,
+        start_tls=how == "start_tls",
+        ca_file=str(tls_slapd.untrusted_ca_file),
+    )
+    with pytest.raises(ConnectorError, match="not trusted") as refused:
+        conn.read("anyone")
+    # Not an outage: the operations would otherwise wait for a server that is up.
+    assert not isinstance(refused.value, TargetUnavailable)
+    conn.close()
+
+
+def test_tls_server_down_is_still_an_outage(tls_slapd, monkeypatch):
+    conn = tls_connector(
+        tls_slapd,
+        monkeypatch,
+        uri=f"ldaps://127.0.0.1:{free_port()}",
+        ca_file=str(tls_slapd.ca_file),
+    )
+    with pytest.raises(TargetUnavailable):
+        conn.read("anyone")
+
+
+# -- several creates in flight at once (what the worker uses for a batch of creates) ----------
+
+
+def test_create_many_answers_each_account_as_create_would(connector, running_slapd):
+    tag = uuid.uuid4().hex[:6]
+    new = [account(login=f"many{tag}.{i}") for i in range(40)]  # more than the window
+    ours = account(login=f"many{tag}.ours")
+    connector.create(ours, None)  # made before; its answer was lost
+    theirs = account(login=f"many{tag}.theirs")
+    connector.create(theirs, None)
+    someone_else = account(login=theirs.login, person_key="tirek-someone-else")
+    bad = account(login=f"many{tag}.bad", email="почта@ksu.edu.kz")  # mail is IA5 (ASCII)
+    items = [(a, "Many-pass-1") for a in new] + [(ours, None), (someone_else, None), (bad, None)]
+    answers = connector.create_many(items)
+    assert answers[:40] == [running_slapd.user_dn(a.login) for a in new]
+    assert answers[40] == running_slapd.user_dn(ours.login)
+    assert isinstance(answers[41], PermanentError)
+    assert isinstance(answers[42], ldap.INVALID_SYNTAX)
+    assert can_bind(running_slapd, answers[7], "Many-pass-1")
+    assert connector.read(ours.login).person_key == ours.person_key
+
+
+def test_create_many_reconnects_once_and_reports_an_outage(connector, running_slapd):
+    tag = uuid.uuid4().hex[:6]
+    connector.read("warm-up")
+    running_slapd.restart()  # the connector's connection is now stale
+    first = [account(login=f"stale{tag}.{i}") for i in range(3)]
+    assert connector.create_many([(a, None) for a in first]) == [
+        running_slapd.user_dn(a.login) for a in first
+    ]
+    running_slapd.stop()
+    try:
+        answers = connector.create_many([(account(login=f"down{tag}.{i}"), None) for i in range(3)])
+        assert all(isinstance(a, TargetUnavailable) for a in answers)
+    finally:
+        running_slapd.start()

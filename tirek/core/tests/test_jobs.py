@@ -274,3 +274,57 @@ def test_a_run_of_a_job_removed_from_the_code_fails_clearly(registered):
     assert jobs.execute_run(run.pk) == JobRunStatus.FAILED
     run.refresh_from_db()
     assert "No periodic job named 't.gone'" in run.error
+
+
+def _started_by_a_dead_worker(job: str, ago: timedelta) -> JobRun:
+    """A run whose worker was SIGKILLed after starting it: running, never finished."""
+    due_job(job)
+    (run,) = jobs.claim_due(claimer="w")
+    JobRun.objects.filter(pk=run.pk).update(
+        status=JobRunStatus.RUNNING, started_at=timezone.now() - ago, worker_id="host:4242-dead"
+    )
+    PeriodicJob.objects.filter(name=job).update(last_status=JobRunStatus.RUNNING)
+    return run
+
+
+@pytest.mark.django_db
+def test_a_run_abandoned_by_a_killed_worker_is_marked_failed_and_the_job_runs_again(
+    registered, settings
+):
+    settings.JOB_RUN_TIMEOUT = timedelta(minutes=10)
+    registered("t.tick", tick, every=timedelta(seconds=30))
+    run = _started_by_a_dead_worker("t.tick", timedelta(minutes=11))
+    # The next slot is claimed, and the same pass tells the truth about the lost run.
+    PeriodicJob.objects.filter(name="t.tick").update(next_run_at=timezone.now())
+    (again,) = jobs.claim_due(claimer="w2")
+    run.refresh_from_db()
+    assert run.status == JobRunStatus.FAILED and run.finished_at
+    assert "Abandoned" in run.error and "host:4242-dead" in run.error
+    assert PeriodicJob.objects.get(name="t.tick").last_status == JobRunStatus.FAILED
+    assert jobs.execute_run(again.pk) == JobRunStatus.OK
+    assert CALLS == ["tick"]
+
+
+@pytest.mark.django_db
+def test_a_run_within_its_timeout_is_left_running(registered, settings):
+    settings.JOB_RUN_TIMEOUT = timedelta(minutes=10)
+    registered("t.tick", tick)
+    registered("t.long", tick, timeout=timedelta(hours=3))
+    short = _started_by_a_dead_worker("t.tick", timedelta(minutes=9))
+    long = _started_by_a_dead_worker("t.long", timedelta(hours=2))
+    assert jobs.reap_abandoned() == []
+    assert set(JobRun.objects.values_list("status", flat=True)) == {JobRunStatus.RUNNING}
+    # Its own timeout, not the default, decides for a job that declares one.
+    later = timezone.now() + timedelta(hours=1, minutes=1)
+    assert jobs.reap_abandoned(later) == [short.pk, long.pk]
+
+
+@pytest.mark.django_db
+def test_a_slow_run_that_finishes_keeps_its_outcome(registered, settings):
+    settings.JOB_RUN_TIMEOUT = timedelta(minutes=10)
+    registered("t.tick", tick)
+    run = _started_by_a_dead_worker("t.tick", timedelta(minutes=11))
+    JobRun.objects.filter(pk=run.pk).update(status=JobRunStatus.OK, output="late but fine")
+    assert jobs.reap_abandoned() == []
+    run.refresh_from_db()
+    assert run.status == JobRunStatus.OK
