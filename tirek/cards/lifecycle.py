@@ -54,14 +54,25 @@ def on_mover(person, affiliation=None, **kwargs) -> None:
 
 
 def on_events(batch) -> None:
-    """Subscriber of tirek.people.events: one call per committed batch of events."""
-    for event in batch:
-        if event.kind == "joiner":
-            on_joiner(event.person, event.affiliation)
-        elif event.kind == "leaver":
-            on_leaver(event.person, event.affiliation)
-        elif event.kind == "mover":
-            on_mover(event.person, event.affiliation)
+    """Subscriber of tirek.people.events: one call per committed batch of events.
+
+    One transaction for the batch, so the status list is rebuilt and signed once at its end
+    (not per card); each person in a savepoint of their own, so one refusal stops no one else.
+    """
+    from django.db import transaction
+
+    with transaction.atomic():
+        for event in batch:
+            try:
+                with transaction.atomic():
+                    if event.kind == "joiner":
+                        on_joiner(event.person, event.affiliation)
+                    elif event.kind == "leaver":
+                        on_leaver(event.person, event.affiliation)
+                    elif event.kind == "mover":
+                        on_mover(event.person, event.affiliation)
+            except Exception:  # logged; staff see the person's card state on their page
+                logger.exception("cards: %s event of person %s", event.kind, event.person_id)
 
 
 def connect() -> bool:

@@ -78,8 +78,22 @@ def publish() -> StatusListSnapshot:
     return snapshot
 
 
+def _publish_after_commit() -> None:
+    publish()
+
+
 def publish_on_commit() -> None:
-    transaction.on_commit(publish)
+    """Publish once the transaction commits: once, however many cards it changed (a bulk
+    issue or an import's joiners would otherwise rebuild and sign the list per card)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        # Already due from this transaction, registered in savepoints that enclose this one (so
+        # nothing can roll that registration back without rolling this change back too).
+        open_savepoints = set(connection.savepoint_ids)
+        for sids, func, _robust in connection.run_on_commit:
+            if func is _publish_after_commit and sids <= open_savepoints:
+                return
+    transaction.on_commit(_publish_after_commit)
 
 
 def current() -> StatusListSnapshot:
