@@ -41,7 +41,7 @@ class DeviceAuthenticationScheme(OpenApiAuthenticationExtension):
 
 # Gates scan all day: a known device is remembered for a few seconds per process, and its
 # last_seen_at written at most once a minute, so a scan costs no query and no write for them.
-# Saving or deleting a device clears the memory (other worker processes follow within DEVICE_TTL).
+# Saving or deleting a device clears both (other worker processes follow within DEVICE_TTL).
 DEVICE_TTL = 10.0
 LAST_SEEN_EVERY = 60.0
 _devices: dict[str, tuple[Turnstile, float]] = {}
@@ -54,6 +54,7 @@ _devices_lock = threading.Lock()
 def _forget_devices(**kwargs) -> None:
     with _devices_lock:
         _devices.clear()
+        _last_seen.clear()
 
 
 def _device(digest: str) -> Turnstile | None:
