@@ -87,7 +87,11 @@ def test_verify_page_checks_codes_in_the_browser(
     result = page.get_by_test_id("device-result")
     expect(result.locator('[data-part="number"]')).to_have_text(student_card.number)
     expect(result.locator('[data-part="kind"]')).to_have_text("student ID card")
-    expect(result.locator('[data-part="photo"]')).to_be_visible()  # online: the photo is shown
+    # Online the server's answer is on the page too, with the photo (shown once).
+    server = page.get_by_test_id("verify-result")
+    expect(server).to_have_attribute("data-reason", "valid")
+    expect(server.locator("img")).to_be_visible()
+    expect(result.locator('[data-part="photo"]')).to_be_hidden()
     assert result.get_attribute("data-status-checked") == "true"
     expect(page.get_by_test_id("lists-note")).to_have_attribute("data-cached", "false")
 

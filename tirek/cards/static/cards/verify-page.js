@@ -115,8 +115,10 @@ function render (result, code) {
   box.querySelector('[data-part="until"]').textContent = fmtDate(c['4'])
   box.querySelector('[data-part="live"]').hidden = !c.l
   box.querySelector('[data-part="unchecked"]').hidden = result.statusChecked
-  // The photo only from the server (it is not in the code): shown when online.
-  if (code && navigator.onLine) {
+  // The photo only from the server (it is not in the code): shown when online, unless the
+  // server's own answer above already shows it.
+  const serverShown = document.querySelector('[data-testid="verify-result"]')
+  if (code && navigator.onLine && !serverShown) {
     photo.onload = () => { photo.hidden = false }
     photo.onerror = () => { photo.hidden = true }
     photo.src = `${root.dataset.base}${code}/photo`
