@@ -7,7 +7,12 @@ with their API token (cards.turnstile). A phone's 30-second code is accepted onl
 
 from __future__ import annotations
 
+import threading
+import time
+
 from django.contrib.auth.models import AnonymousUser
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -36,6 +41,42 @@ class DeviceAuthenticationScheme(OpenApiAuthenticationExtension):
         return {"type": "apiKey", "in": "header", "name": "Authorization"}
 
 
+# Gates scan all day: a known device is remembered for a few seconds per process, and its
+# last_seen_at written at most once a minute, so a scan costs no query and no write for them.
+# Saving or deleting a device clears both (other worker processes follow within DEVICE_TTL).
+DEVICE_TTL = 10.0
+LAST_SEEN_EVERY = 60.0
+_devices: dict[str, tuple[Turnstile, float]] = {}
+_last_seen: dict[int, float] = {}
+_devices_lock = threading.Lock()
+
+
+@receiver(post_save, sender=Turnstile)
+@receiver(post_delete, sender=Turnstile)
+def _forget_devices(**kwargs) -> None:
+    with _devices_lock:
+        _devices.clear()
+        _last_seen.clear()
+
+
+def _device(digest: str) -> Turnstile | None:
+    now = time.monotonic()
+    with _devices_lock:
+        hit = _devices.get(digest)
+    if hit is not None and hit[1] > now:
+        device = hit[0]
+    else:
+        device = Turnstile.objects.filter(token_hash=digest, is_active=True).first()
+        if device is None:
+            return None
+        with _devices_lock:
+            _devices[digest] = (device, now + DEVICE_TTL)
+    if now - _last_seen.get(device.pk, -LAST_SEEN_EVERY) >= LAST_SEEN_EVERY:
+        _last_seen[device.pk] = now
+        Turnstile.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
+    return device
+
+
 class DeviceAuthentication(authentication.BaseAuthentication):
     keyword = "Device"
 
@@ -45,11 +86,9 @@ class DeviceAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Invalid device token header.")
-        digest = services.hash_device_token(header[1].decode("latin-1"))
-        device = Turnstile.objects.filter(token_hash=digest, is_active=True).first()
+        device = _device(services.hash_device_token(header[1].decode("latin-1")))
         if device is None:
             raise exceptions.AuthenticationFailed("Invalid device token.")
-        Turnstile.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
         return (AnonymousUser(), device)
 
     def authenticate_header(self, request) -> str:

@@ -35,8 +35,18 @@ class Check:
         return self.card is not None and self.reason in SIGNED
 
 
+_trust: tuple[dict, TrustList] | None = None
+
+
 def trust_list() -> TrustList:
-    return TrustList({k.kid_bytes: k.public for k in keys.all_keys().values()})
+    """The verifier's trust list, rebuilt only when the key set changes (keys caches it)."""
+    global _trust
+    known = keys.all_keys()
+    cached = _trust
+    if cached is None or cached[0] is not known:
+        cached = (known, TrustList({k.kid_bytes: k.public for k in known.values()}))
+        _trust = cached
+    return cached[1]
 
 
 def check_code(code: str | bytes, now: float | None = None) -> Check:
@@ -44,7 +54,14 @@ def check_code(code: str | bytes, now: float | None = None) -> Check:
     result = verify(code, trust_list(), None, now)
     if result.reason not in SIGNED:
         return Check(result.reason, result)
-    card = Card.objects.select_related("person").filter(number=result.number).first()
+    # Only what the decision and the verify page use: no join, one indexed lookup.
+    card = (
+        Card.objects.only(
+            "id", "number", "kind", "status", "cti", "valid_until", "photo", "photo_sha256"
+        )
+        .filter(number=result.number)
+        .first()
+    )
     if card is None:
         return Check(Reason.REVOKED, result)
     reason = result.reason

@@ -37,6 +37,11 @@ def process_photo(data: bytes) -> bytes:
         )
     try:
         with Image.open(io.BytesIO(data)) as image:
+            # A phone photo of 12 Mpx: let the JPEG decoder scale it down by 2, 4 or 8 while it
+            # decodes (never below the output size, whatever the EXIF rotation). Decoding and
+            # resizing are most of the time a card takes to issue.
+            side = max(OUTPUT_SIZE)
+            image.draft("RGB", (side, side))
             image = ImageOps.exif_transpose(image).convert("RGB")
             fitted = ImageOps.fit(image, OUTPUT_SIZE, method=Image.Resampling.LANCZOS)
     except (OSError, ValueError) as exc:

@@ -20,6 +20,8 @@ urlpatterns = [
     path("cards/identifiers/", views.identifier_exports, name="identifier_exports"),
     # Public: what the QR opens, the paste form, and what offline verifiers fetch.
     path("verify/", views.verify_page, name="verify"),
+    path("V/", views.verify_app, name="verify_app"),
+    path("V/sw.js", views.service_worker, name="service_worker"),
     path("V/<str:code>", views.verify_code, name="verify_code"),
     path("V/<str:code>/photo", views.verify_photo, name="verify_photo"),
     path(".well-known/tirek/trust-list", views.trust_list, name="trust_list"),

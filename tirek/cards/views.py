@@ -16,11 +16,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from tirek.cards import checking, identifiers, keys, pdf, services, statuslist, tokens
+from tirek.cards import checking, identifiers, keys, offline, pdf, services, statuslist, tokens
 from tirek.cards.forms import (
     ActionForm,
     BulkIssueForm,
@@ -60,7 +61,12 @@ def _live_context(active: list[Card]) -> dict:
     now = time.time()
     token = tokens.live_token(card, now)
     remaining = tokens.LIVE_WINDOW - int(now) % tokens.LIVE_WINDOW
-    return {"live_card": card, "live_svg": tokens.qr_svg(token, scale=5), "live_left": remaining}
+    return {
+        "live_card": card,
+        "live_svg": tokens.qr_svg(token, scale=5),
+        "live_left": remaining,
+        "live_start": int(now) // tokens.LIVE_WINDOW * tokens.LIVE_WINDOW,
+    }
 
 
 @capability_required("cards.view_own")
@@ -321,6 +327,23 @@ def verify_page(request):
     if request.method == "POST" and form.is_valid():
         return _verify_response(request, form.cleaned_data["code"])
     return render(request, "cards/verify.html", {"form": form})
+
+
+@require_GET
+def verify_app(request):
+    """The page a guard keeps on the phone: checks codes in the browser, also offline (the
+    service worker serves this page for any /V/<code> when there is no network)."""
+    response = render(request, "cards/verify.html", {"form": VerifyForm()})
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def service_worker(request):
+    source = offline.worker_source(reverse("cards:verify_app"))
+    response = HttpResponse(source, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @require_GET

@@ -1308,6 +1308,8 @@ CASES += [
     Case("cards:verify", PUBLIC),
     Case("cards:verify", PUBLIC, method="POST", data={"code": "NOT-A-CODE"}),
     Case("cards:verify_code", PUBLIC, args=lambda world, role: {"code": "ABCDEFGH"}),
+    Case("cards:verify_app", PUBLIC),
+    Case("cards:service_worker", PUBLIC),
     # The photo only for a genuine code.
     Case(
         "cards:verify_photo",
