@@ -164,6 +164,8 @@ def _apply(plans: list[engine.PersonPlan], actor, run: PolicyRun) -> dict[str, i
     roles = {r.pk: r for r in SystemRole.objects.filter(pk__in=role_ids).select_related("system")}
     counts["grants_added"] = _add_grants(plans, roles, actor, run)
     for p in plans:
+        if not (p.remove or p.disable or p.enable or p.relabel):
+            continue  # most people of a run: no query for them here
         for role_id in p.remove:
             for grant in Grant.objects.filter(
                 account__person_id=p.person_id, role_id=role_id, source=GrantSource.POLICY
