@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -87,7 +88,7 @@ def test_login_taken_is_refused(org, platonus, personas):
     first = item_for(org, platonus, 4)
     second = item_for(org, platonus, 5)
     taken = first.operation.account.login
-    with pytest.raises(Exception, match="already has that login"):
+    with pytest.raises(ValidationError):
         services.confirm(personas["dept_staff"], second, result_login=taken)
     second.refresh_from_db()
     assert second.status == ItemStatus.OPEN
