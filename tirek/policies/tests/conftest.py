@@ -1,1 +1,4 @@
-from tirek.access.tests.conftest import ldap_system  # noqa: F401  (a System on the test slapd)
+from tirek.access.tests.conftest import (  # noqa: F401  (shared fixtures of the access tests)
+    catalogue,
+    ldap_system,
+)
