@@ -264,3 +264,14 @@ def test_periodic_jobs_registered():
     from tirek.core import jobs
 
     assert {"policies.full_pass", "policies.delete_after_grace"} <= set(jobs.registry())
+
+
+def test_demo_policies_are_examples_switched_off(org):
+    from tirek.policies.demo import create_demo_policies
+
+    new_student(org, 40)
+    assert create_demo_policies() >= 4
+    assert create_demo_policies() == 0  # idempotent
+    assert not Policy.objects.filter(is_active=True).exists()
+    run, _ = services.full_pass()
+    assert run.grants_added == 0 and not Grant.objects.exists()

@@ -243,6 +243,12 @@ class Command(BaseCommand):
                 counts = services.wipe_people_and_units(None)
                 self.stdout.write(_("Deleted %(people)d people and %(units)d units.") % counts)
             logins = self.build(employees, students, seed)
+            try:  # example birthright policies, switched off (the policies app may be absent)
+                from tirek.policies.demo import create_demo_policies
+            except ImportError:
+                pass
+            else:
+                create_demo_policies()
         self.print_logins(logins)
 
     def build(self, employees: int, students: int, seed: int) -> list[tuple[DemoLogin, object]]:
