@@ -325,6 +325,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The service desk queue keeps a page it rendered for this many seconds, per user and filter;
+# any change to a ticket makes it render again at once (0: never keep).
+TIREK_QUEUE_CACHE_SECONDS = envint("TIREK_QUEUE_CACHE_SECONDS", 15)
+
 # Behind nginx: trust X-Forwarded-Proto only when told to.
 if envbool("TIREK_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
