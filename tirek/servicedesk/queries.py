@@ -154,7 +154,7 @@ def page_of(tickets: QuerySet[Ticket], number, size: int, count: int | None = No
 # --- the queue's cache ------------------------------------------------------------------------
 #
 # A page of the queue (counts, rows, pager, filter form) is rendered once and kept for
-# TIREK_QUEUE_CACHE_SECONDS under a key made of the user, the language, the time zone, the
+# TIREK_SERVICEDESK_CACHE_SECONDS under a key made of the user, the language, the time zone, the
 # query string and a version of the ticket data. The version is the latest `updated_at` of all
 # tickets (auto_now: every save moves it; an index makes it one index probe) and a counter this
 # process bumps on every ticket saved or deleted here, so a change is seen at once in the process
@@ -179,9 +179,28 @@ def data_version() -> str:
     return f"{latest.timestamp() if latest else 0}.{_current[0]}"
 
 
+def remember(key: str, compute):
+    """`compute()`, kept under `key` for TIREK_SERVICEDESK_CACHE_SECONDS (0: computed each time)."""
+    seconds = settings.TIREK_SERVICEDESK_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
+
+
+def conversation_key(ticket: Ticket, sees_all: bool) -> str:
+    """A ticket's comments and files change only with the ticket: a comment or a file saves it
+    (updated_at), and this process's counter covers saves within the same microsecond."""
+    stamp = ticket.updated_at.timestamp() if ticket.updated_at else 0
+    return f"servicedesk:conversation:{ticket.pk}:{stamp}:{_current[0]}:{int(sees_all)}"
+
+
 def queue_cache_key(user, query: str, sees_all: bool) -> str | None:
     """The key for one user's view of one queue page, or None when the cache is off."""
-    if settings.TIREK_QUEUE_CACHE_SECONDS <= 0:
+    if settings.TIREK_SERVICEDESK_CACHE_SECONDS <= 0:
         return None
     parts = "|".join(
         [
@@ -202,4 +221,4 @@ def cached_queue(key: str | None) -> dict | None:
 
 def keep_queue(key: str | None, parts: dict) -> None:
     if key:
-        cache.set(key, parts, settings.TIREK_QUEUE_CACHE_SECONDS)
+        cache.set(key, parts, settings.TIREK_SERVICEDESK_CACHE_SECONDS)

@@ -155,10 +155,16 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
         parties.add(workflow.STAFF)
     if is_requester(user, ticket):
         parties.add(workflow.REQUESTER)
-    comments = visible_comments(user, ticket).prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.all())
-    )
-    files = ticket.attachments.filter(comment__isnull=True)
+    sees_all = sees_internal(user)
+
+    def conversation() -> tuple[list, list]:
+        comments = visible_comments(user, ticket).prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.all())
+        )
+        return list(comments), list(ticket.attachments.filter(comment__isnull=True))
+
+    # Kept briefly per ticket version (see queries.py): a page seen again costs no query here.
+    comments, files = queries.remember(queries.conversation_key(ticket, sees_all), conversation)
     context = {
         "ticket": ticket,
         "publication": getattr(ticket, "publication", None)
@@ -175,7 +181,7 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
         ],
         "is_staff": workflow.STAFF in parties,
         "is_requester": workflow.REQUESTER in parties,
-        "sees_internal": sees_internal(user),
+        "sees_internal": sees_all,
         "can_rate": workflow.REQUESTER in parties
         and ticket.status in (Status.RESOLVED, Status.CLOSED, Status.PUBLISHED, Status.CONFIRMED),
         "sla_state": sla.state(ticket),
@@ -187,7 +193,9 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
         .exclude(pk=ticket.pk)[:20]
         if workflow.STAFF in parties
         else [],
-        "staff": _staff_choices() if workflow.STAFF in parties else [],
+        "staff": queries.remember("servicedesk:staff", lambda: list(_staff_choices()))
+        if workflow.STAFF in parties
+        else [],
         "now": timezone.now(),
     }
     context.update(extra)
