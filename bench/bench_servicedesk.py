@@ -63,8 +63,9 @@ def env() -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "tirek.settings",
         "DEBUG": "false",
         "TIREK_REQUIRE_2FA": "false",
-        # Production-like: keep database connections (the reference does the same).
-        "DATABASE_CONN_MAX_AGE": "60",
+        # Production-like: keep database connections (the reference does the same), for the
+        # whole run so that their server processes' CPU time can be read.
+        "DATABASE_CONN_MAX_AGE": "3600",
         "MEDIA_ROOT": str(ROOT / "var" / "bench-servicedesk-media"),
     }
 
@@ -219,7 +220,12 @@ def free_port() -> int:
 def start_gunicorn(gunicorn: Path, app: str, cwd: Path, environ: dict) -> tuple:
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
-        [str(gunicorn), app, "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+        # A long timeout: the reference's slowest page must not get its workers killed.
+        [
+            str(gunicorn),
+            *(app, "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "300"),
+            *("--log-level", "warning"),
+        ],
         cwd=cwd,
         env=environ,
         start_new_session=True,
@@ -272,6 +278,7 @@ def helpdesk_env() -> dict[str, str]:
         "HELPDESK_DB_HOST": host,
         "HELPDESK_DB_PORT": port or "5432",
         "HELPDESK_MEDIA": str(ROOT / "var" / "bench" / "helpdesk-media"),
+        "HELPDESK_CONN_MAX_AGE": "3600",
     }
 
 
@@ -293,7 +300,11 @@ def build_helpdesk(venv: Path, count: int) -> dict:
 
 def helpdesk_pages(port: int, info: dict) -> dict[str, str]:
     """The shell, its JSON rows URL (read from the shell, as the browser does) and a ticket."""
+    import logging
+
     import httpx
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     shell = "/helpdesk/tickets/"
     html = httpx.get(
@@ -362,10 +373,53 @@ def warm(url: str, cookie: tuple[str, str], clients: int, seconds: float) -> Non
     )
 
 
-def load(url: str, cookie: tuple[str, str], clients: int, seconds: float, script: Path) -> dict:
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds user + system) of a process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
+
+
+def cpu_seconds(master: int, database: str) -> float:
+    """CPU time so far of a gunicorn's master and workers and of the PostgreSQL server
+    processes connected to its database: the cost of its requests whatever else runs here."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        backends = {
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
+            )
+        }
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        stat = _stat(pid)
+        if stat and (pid == master or stat[0] == master or pid in backends):
+            total += stat[1]
+    return total
+
+
+def load(
+    url: str,
+    cookie: tuple[str, str],
+    clients: int,
+    seconds: float,
+    script: Path,
+    cpu=lambda: 0.0,
+) -> dict:
     check_page(url, cookie)
     # Warm up both workers (templates, connections, the page's cache) before measuring.
     warm(url, cookie, clients, 2)
+    cpu_before = cpu()
     out = subprocess.run(  # noqa: S603
         [
             wrk(),
@@ -384,10 +438,13 @@ def load(url: str, cookie: tuple[str, str], clients: int, seconds: float, script
         capture_output=True,
         text=True,
     ).stdout
+    cpu_used = cpu() - cpu_before
     line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
     r = json.loads(line.removeprefix("WRKJSON "))
     return {
         "rps": r["requests"] / (r["duration_us"] / 1e6),
+        # Server CPU (app + its database) per request: what the page costs on an idle machine.
+        "cpu_ms": cpu_used * 1000 / max(r["requests"], 1),
         "p50": r["p50"] / 1000,
         "p95": r["p95"] / 1000,
         "p99": r["p99"] / 1000,
@@ -429,6 +486,10 @@ def main() -> None:
             ("django-helpdesk", name, f"http://127.0.0.1:{ref_port}{path}", ref_cookie)
             for name, path in helpdesk_pages(ref_port, info["helpdesk"]).items()
         ]
+        meters = {
+            "Tirek": lambda: cpu_seconds(tirek.pid, DB_NAME),
+            "django-helpdesk": lambda: cpu_seconds(ref.pid, HELPDESK_DB),
+        }
         # A worker's first request loads the application (and indexes static files) for
         # seconds: every page of both servers is served for a while before any is measured.
         for _who, _name, url, cookie in pages:
@@ -436,10 +497,11 @@ def main() -> None:
         runs: dict[str, list[dict]] = {}
         for n in range(args.rounds):
             for who, name, url, cookie in pages:
-                r = load(url, tuple(cookie), args.clients, args.seconds, script)
+                r = load(url, tuple(cookie), args.clients, args.seconds, script, meters[who])
                 runs.setdefault(f"{who}: {name}", []).append(r)
                 print(
-                    f"  round {n + 1}: {who}: {name}: {r['rps']:.1f} req/s, p95 {r['p95']:.0f} ms",
+                    f"  round {n + 1}: {who}: {name}: {r['rps']:.1f} req/s, "
+                    f"p95 {r['p95']:.0f} ms, {r['cpu_ms']:.1f} ms CPU",
                     flush=True,
                 )
         result = {key: median_of(rs) for key, rs in runs.items()}
@@ -448,12 +510,19 @@ def main() -> None:
             f"{args.seconds:.0f} s per page, median of {args.rounds} rounds, gunicorn 2 workers, "
             "PostgreSQL\n"
         )
-        print(f"{'page':58} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}")
+        print(
+            f"{'page':58} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+            f"{'CPU ms':>7} {'errors':>6}"
+        )
         for key, r in result.items():
             print(
                 f"{key:58} {r['rps']:7.1f} {r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} "
-                f"{r['errors']:6.0f}"
+                f"{r['cpu_ms']:7.1f} {r['errors']:6.0f}"
             )
+        print(
+            "CPU ms: server CPU per request (gunicorn workers and their PostgreSQL backends), "
+            "whatever else loads the machine"
+        )
         names = list(info["tirek"]["pages"])
         shell = result["django-helpdesk: staff list shell (no rows)"]
         rows = result["django-helpdesk: staff list JSON rows (25)"]
@@ -470,6 +539,11 @@ def main() -> None:
         )
         print(
             f"ticket page vs the reference's: req/s ×{page['rps'] / ticket['rps']:.2f} (goal ≥ 4)"
+        )
+        print(
+            f"by server CPU per request: queue ×{shell['cpu_ms'] / queue['cpu_ms']:.2f} cheaper "
+            f"than the reference's empty shell, ticket page "
+            f"×{ticket['cpu_ms'] / page['cpu_ms']:.2f} cheaper than the reference's"
         )
     finally:
         for process in (tirek, ref):
