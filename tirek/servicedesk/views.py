@@ -133,15 +133,11 @@ def submit(request, kind: str):
 
 @capability_required(SUBMIT)
 def ticket_detail(request, pk: int):
+    # Joined: what every ticket shows. The team is not shown; "merged into" and "major
+    # incident" are rarely set, and an empty link costs no query: joining them cost every page.
     ticket = get_object_or_404(
         visible_tickets(request.user).select_related(
-            "service",
-            "assignee",
-            "requester",
-            "requester_unit",
-            "team",
-            "merged_into",
-            "major_incident",
+            "service", "assignee", "requester", "requester_unit"
         ),
         pk=pk,
     )
