@@ -267,6 +267,18 @@ def helpdesk_venv() -> Path:
     return HELPDESK_VENV
 
 
+def helpdesk_secret() -> str:
+    """The reference's secret key: random, made once, kept under var/ (never in the code)."""
+    path = ROOT / "var" / "bench" / "helpdesk-secret-key"
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def helpdesk_env() -> dict[str, str]:
     user, host = PG.removeprefix("postgres://").split("@")
     host, _, port = host.partition(":")
@@ -279,6 +291,7 @@ def helpdesk_env() -> dict[str, str]:
         "HELPDESK_DB_PORT": port or "5432",
         "HELPDESK_MEDIA": str(ROOT / "var" / "bench" / "helpdesk-media"),
         "HELPDESK_CONN_MAX_AGE": "3600",
+        "HELPDESK_SECRET_KEY": helpdesk_secret(),
     }
 
 

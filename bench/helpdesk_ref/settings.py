@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-SECRET_KEY = "bench-only-not-a-secret"  # noqa: S105 (a throwaway benchmark project)
+# Made by bench_servicedesk.py for the loader and the server alike (sessions are signed with it).
+SECRET_KEY = os.environ["HELPDESK_SECRET_KEY"]
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 INSTALLED_APPS = [
