@@ -149,7 +149,15 @@ def measure(workdir: Path, slapd_uri: str, password: str, base: str, groups: str
         policies_lifecycle.on_events(batch)
     t["policies"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    cards_lifecycle.on_events(batch)
+    if os.environ.get("BENCH_PROFILE") == "cards":
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(cards_lifecycle.on_events, batch)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+    else:
+        cards_lifecycle.on_events(batch)
     t["cards"] = time.perf_counter() - mark
     mark = time.perf_counter()
     while operations.run_due("bench", time_budget=600).total:

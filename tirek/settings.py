@@ -350,6 +350,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The service desk keeps what it rendered of the queue (per user and filter) and read for a
+# ticket page for this many seconds; a change to a ticket is seen at once (0: never keep).
+TIREK_SERVICEDESK_CACHE_SECONDS = envint("TIREK_SERVICEDESK_CACHE_SECONDS", 15)
+
 # Behind nginx: trust X-Forwarded-Proto only when told to.
 if envbool("TIREK_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -242,6 +242,8 @@ class Ticket(models.Model):
                 condition=models.Q(status__in=OPEN_STATUSES),
                 name="servicedesk_open_queue",
             ),
+            # The latest change, which versions the queue's cache: one probe at the index's end.
+            models.Index(fields=["updated_at"], name="servicedesk_ticket_updated"),
             # Open major incidents (ticket pages, the status page): a handful among many.
             models.Index(
                 fields=["opened_at"],

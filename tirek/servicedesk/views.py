@@ -10,7 +10,10 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -136,16 +139,11 @@ def submit(request, kind: str):
 
 @capability_required(SUBMIT)
 def ticket_detail(request, pk: int):
+    # Joined: what every ticket shows. The team is not shown; "merged into" and "major
+    # incident" are rarely set, and an empty link costs no query: joining them cost every page.
     ticket = get_object_or_404(
         visible_tickets(request.user).select_related(
-            "system",
-            "assignee",
-            "requester",
-            "requester_unit",
-            "team",
-            "merged_into",
-            "major_incident",
-            "access_request__role__system",
+            "system", "assignee", "requester", "requester_unit", "access_request__role__system"
         ),
         pk=pk,
     )
@@ -159,10 +157,16 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
         parties.add(workflow.STAFF)
     if speaks_for_requester(user, ticket):
         parties.add(workflow.REQUESTER)
-    comments = visible_comments(user, ticket).prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.all())
-    )
-    files = ticket.attachments.filter(comment__isnull=True)
+    sees_all = sees_internal(user)
+
+    def conversation() -> tuple[list, list]:
+        comments = visible_comments(user, ticket).prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.all())
+        )
+        return list(comments), list(ticket.attachments.filter(comment__isnull=True))
+
+    # Kept briefly per ticket version (see queries.py): a page seen again costs no query here.
+    comments, files = queries.remember(queries.conversation_key(ticket, sees_all), conversation)
     context = {
         "ticket": ticket,
         "publication": getattr(ticket, "publication", None)
@@ -179,7 +183,7 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
         ],
         "is_staff": workflow.STAFF in parties,
         "is_requester": workflow.REQUESTER in parties,
-        "sees_internal": sees_internal(user),
+        "sees_internal": sees_all,
         "can_rate": is_requester(user, ticket)
         and ticket.status in (Status.RESOLVED, Status.CLOSED, Status.PUBLISHED, Status.CONFIRMED),
         "sla_state": sla.state(ticket),
@@ -191,7 +195,9 @@ def _detail_context(request, ticket: Ticket, **extra) -> dict:
         .exclude(pk=ticket.pk)[:20]
         if workflow.STAFF in parties
         else [],
-        "staff": _staff_choices() if workflow.STAFF in parties else [],
+        "staff": queries.remember("servicedesk:staff", lambda: list(_staff_choices()))
+        if workflow.STAFF in parties
+        else [],
         "levels": Level.choices,
         "access_request": ticket.access_request,
         "approvals": ticket.access_request.approvals.select_related("decided_by")
@@ -374,6 +380,33 @@ def attachment(request, pk: int):
 
 @capability_required(QUEUE)
 def queue(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    # The page's parts are kept briefly per user and filter (see queries.py): a hit costs one
+    # index probe instead of the counts, the rows and the form.
+    key = queries.queue_cache_key(
+        request.user,
+        urlencode(sorted(request.GET.lists()), doseq=True),
+        sees_internal(request.user),
+    )
+    parts = queries.cached_queue(key)
+    if parts is None:
+        parts = _queue_parts(request, query.urlencode())
+        queries.keep_queue(key, parts)
+    context = {
+        "counts": parts["counts"],
+        "form_html": mark_safe(parts["form"]),  # noqa: S308 (our own rendered template)
+        "rows_html": mark_safe(parts["rows"]),  # noqa: S308
+        "pager_html": mark_safe(parts["pager"]),  # noqa: S308
+        "bulk_actions": BulkForm.ACTIONS,
+    }
+    if request.htmx and request.htmx.target == "queue-results":
+        return render(request, "servicedesk/_queue_rows.html", context)
+    return render(request, "servicedesk/queue.html", context)
+
+
+def _queue_parts(request, query: str) -> dict:
+    """Render what the queue shows of the tickets: counts, filter form, rows and pager."""
     form = QueueFilterForm(request.GET or None)
     tickets = visible_tickets(request.user)
     data = form.cleaned_data if form.is_valid() else {}
@@ -381,20 +414,16 @@ def queue(request):
     filtered = queries.apply_filters(tickets, data, request.user).order_by(
         "priority", "resolution_due", "-id"
     )
-    page = Paginator(queries.for_list(filtered), PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "form": form,
-        "page": page,
+    # The default view is all open tickets: counted already.
+    known = None if any(data.values()) else counts["open"]
+    page = queries.page_of(queries.for_list(filtered), request.GET.get("page"), PAGE_SIZE, known)
+    context = {"form": form, "page": page, "query": query, "now": timezone.now()}
+    return {
         "counts": counts,
-        "query": query.urlencode(),
-        "now": timezone.now(),
-        "bulk_actions": BulkForm.ACTIONS,
+        "form": render_to_string("servicedesk/_queue_form.html", context),
+        "rows": render_to_string("servicedesk/_queue_tbody.html", context),
+        "pager": render_to_string("people/_pager.html", context),
     }
-    if request.htmx and request.htmx.target == "queue-results":
-        return render(request, "servicedesk/_queue_rows.html", context)
-    return render(request, "servicedesk/queue.html", context)
 
 
 @require_POST
