@@ -56,7 +56,7 @@ def test_queue_queries_do_not_grow_with_tickets(
     with django_assert_num_queries(QUEUE_QUERIES):
         second = client.get(url, {"page": 2}, headers=EN).text
     assert sum(t.number in second for t in many if t.number not in first.text) == 5
-    query = {"kind": "incident", "service": platonus.pk, "q": "ticket"}
+    query = {"kind": "incident", "system": platonus.pk, "q": "ticket"}
     with django_assert_num_queries(QUEUE_QUERIES + 1):
         assert client.get(url, query, headers=EN).status_code == 200
 
