@@ -500,7 +500,9 @@ def prune(now=None) -> int:
 
 def _lock(finding: Finding) -> Finding:
     finding = (
-        Finding.objects.select_for_update()
+        # Only the finding's own row is locked: PostgreSQL refuses FOR UPDATE on the nullable
+        # side of the outer joins (a finding may have no account).
+        Finding.objects.select_for_update(of=("self",))
         .select_related("run__system", "account__person", "account__system")
         .get(pk=finding.pk)
     )
