@@ -9,7 +9,7 @@ import ldap
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tirek.access import operations, reconciliation, services
 from tirek.access.models import (
@@ -36,6 +36,14 @@ from tirek.core.models import AuditEvent
 from tirek.people.models import Person
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """The tests read messages in English, whatever language an earlier test left active."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 def provision(system, *people) -> list[Account]:
