@@ -41,13 +41,10 @@ STAGES = ["upload", "apply", "policies", "cards", "ldap", "manual"]
 
 
 def setup_django(workdir: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ["MEDIA_ROOT"] = str(workdir / "media")
-    os.environ["TASKS_BACKEND"] = "immediate"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tirek.settings")
-    import django
+    from bench_import import setup_django as setup_like_the_import_bench  # this directory
 
-    django.setup()
+    os.environ["TASKS_BACKEND"] = "immediate"
+    setup_like_the_import_bench(workdir)
 
 
 def snapshot(count: int) -> bytes:

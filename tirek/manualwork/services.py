@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -232,17 +232,21 @@ def _items_for_file(batch: WorkBatch) -> list[WorkItem]:
     )
 
 
+def _downloaded(actor, batch: WorkBatch, what: dict) -> None:
+    """Count and audit one download of a batch's file (what it held, never a password)."""
+    WorkBatch.objects.filter(pk=batch.pk).update(downloads=F("downloads") + 1)
+    record(AuditAction.EXPORT, batch, actor=actor, extra=what)
+
+
 def _file(actor, batch: WorkBatch, layout: layouts.Layout) -> bytes:
     items = _items_for_file(batch)
     body = layouts.render(
         layout, (row_for(i, with_password="password" in layout.fields) for i in items)
     )
-    WorkBatch.objects.filter(pk=batch.pk).update(downloads=batch.downloads + 1)
-    record(
-        AuditAction.EXPORT,
+    _downloaded(
+        actor,
         batch,
-        actor=actor,
-        extra={
+        {
             "items": len(items),
             "fields": layout.fields,
             "personal": sorted(layouts.PERSONAL_FIELDS & set(layout.fields)),
@@ -259,12 +263,10 @@ def _ojs_file(actor, batch: WorkBatch) -> bytes:
 
     items = [i for i in _items_for_file(batch) if i.operation.kind == OperationKind.CREATE]
     result = build_import_file(batch.system, [i.operation for i in items])
-    WorkBatch.objects.filter(pk=batch.pk).update(downloads=batch.downloads + 1)
-    record(
-        AuditAction.EXPORT,
+    _downloaded(
+        actor,
         batch,
-        actor=actor,
-        extra={"items": len(items), "import_file": result.filename, "command": result.command},
+        {"items": len(items), "import_file": result.filename, "command": result.command},
     )
     return result.content
 

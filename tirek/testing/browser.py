@@ -154,3 +154,17 @@ def _forget_loaded_translations() -> None:
     setting_changed.send(
         sender=type(settings), setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False
     )
+
+
+def sign_in(page, live_server, user) -> None:
+    """Give the browser a session of `user` (made with the test client, second factor included:
+    sign-in has browser tests of its own), so a test starts on the pages it is about."""
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    from tirek.testing.personas import login_as
+
+    client = login_as(Client(), user)
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])

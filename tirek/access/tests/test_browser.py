@@ -14,13 +14,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from tirek.access import operations, services
 from tirek.access.models import Account, OperationStatus, System, SystemRole
-from tirek.testing.personas import login_as
+from tirek.testing.browser import sign_in
 
 pytestmark = [
     pytest.mark.integration,
@@ -28,13 +26,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.xdist_group("browser"),
 ]
-
-
-def sign_in(page, live_server, user) -> None:
-    client = login_as(Client(), user)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
 
 @pytest.fixture

@@ -16,14 +16,12 @@ import time
 import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from django.conf import settings as django_settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from tirek.cards import keys, services, tokens
 from tirek.cards.signing import sign1
 from tirek.cards.tests import decoder
-from tirek.testing.personas import login_as
+from tirek.testing.browser import sign_in
 
 pytestmark = [
     pytest.mark.integration,
@@ -31,13 +29,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.xdist_group("browser"),
 ]
-
-
-def sign_in(page, live_server, user) -> None:
-    client = login_as(Client(), user)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
 
 def b32(token: bytes) -> str:

@@ -12,8 +12,6 @@ import uuid
 
 import ldap
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from tirek.access import operations
@@ -26,7 +24,7 @@ from tirek.people.imports.models import ImportSource
 from tirek.people.models import Person
 from tirek.people.tests.files import STUDENT_MAPPING, student, to_csv
 from tirek.policies.models import Policy
-from tirek.testing.personas import login_as
+from tirek.testing.browser import sign_in
 
 pytestmark = [
     pytest.mark.integration,
@@ -34,13 +32,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.xdist_group("browser"),
 ]
-
-
-def sign_in(page, live_server, user) -> None:
-    client = login_as(Client(), user)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
 
 def run_worker() -> None:

@@ -12,13 +12,11 @@ the browser as a cookie; everything after that goes through the pages.
 from __future__ import annotations
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from tirek.servicedesk.models import Status, Ticket
 from tirek.servicedesk.tests.test_services import IMMEDIATE
-from tirek.testing.personas import login_as
+from tirek.testing.browser import sign_in
 
 pytestmark = [
     pytest.mark.integration,
@@ -27,13 +25,6 @@ pytestmark = [
     pytest.mark.xdist_group("browser"),
     pytest.mark.usefixtures("services"),
 ]
-
-
-def sign_in(page, live_server, user) -> None:
-    client = login_as(Client(), user)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
 
 def report_outage(page, live_server, user, subject: str) -> Ticket:
