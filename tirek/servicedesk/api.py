@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from tirek.access.models import System, SystemRole
-from tirek.core.permissions import HasCapability, deny
+from tirek.access.models import AccessRequest, System, SystemRole
+from tirek.core.permissions import HasCapability, can, deny
 from tirek.servicedesk import queries, services, sla
 from tirek.servicedesk.models import Comment, Kind, Level, PublicationRequest, Ticket
 from tirek.servicedesk.permissions import sees_internal, visible_comments, visible_tickets
@@ -157,6 +159,13 @@ class PrioritySerializer(serializers.Serializer):
     urgency = serializers.ChoiceField(choices=Level.choices)
 
 
+class LinkAccessSerializer(serializers.Serializer):
+    access_request = serializers.IntegerField(
+        min_value=1,
+        help_text=gettext_lazy("Number of an existing access request of the requester."),
+    )
+
+
 class TransitionSerializer(serializers.Serializer):
     to = serializers.CharField()
     comment = serializers.CharField(required=False, allow_blank=True, default="")
@@ -252,6 +261,29 @@ class TicketViewSet(
             )
         except PermissionDenied:
             raise deny(request, "servicedesk.transition") from None
+        except DjangoValidationError as exc:
+            raise _drf_error(exc) from None
+        return Response(self.get_serializer(ticket).data)
+
+    @extend_schema(request=LinkAccessSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"], url_path="link-access")
+    def link_access(self, request, pk=None):
+        """Staff link an access request already filed (in Access) to this service request."""
+        ticket = self.get_object()
+        serializer = LinkAccessSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        missing = serializers.ValidationError(
+            {"access_request": [_("No access request with that number.")]}
+        )
+        found = AccessRequest.objects.filter(pk=serializer.validated_data["access_request"]).first()
+        if found is None:
+            raise missing
+        try:
+            ticket = services.link_access_request(request.user, ticket, found)
+        except PermissionDenied:
+            if not can(request.user, "servicedesk.work_queue"):
+                raise deny(request, "servicedesk.work_queue") from None
+            raise missing from None  # one the caller may not see: as if it did not exist
         except DjangoValidationError as exc:
             raise _drf_error(exc) from None
         return Response(self.get_serializer(ticket).data)

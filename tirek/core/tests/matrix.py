@@ -90,9 +90,14 @@ class Case:
     label: str = ""  # tells cases of one URL apart: "own", "other_unit", ...
     method: str = "GET"
     args: Args = no_args
-    data: Mapping[str, Any] | None = None
+    # The body of a POST: a mapping, or a function of (world, role) for one that names objects
+    # made for the request (called after `args`, in the same savepoint).
+    data: Mapping[str, Any] | Callable[[Any, str], Mapping[str, Any]] | None = None
     # role -> reason, for cells that are known bugs the lead must merge around (strict xfail).
     bugs: Mapping[str, str] = field(default_factory=dict)
+
+    def data_for(self, world, role: str) -> Mapping[str, Any]:
+        return (self.data(world, role) if callable(self.data) else self.data) or {}
 
     @property
     def id(self) -> str:
@@ -622,6 +627,24 @@ def ticket_in_unit(world, role) -> dict:
     return {"pk": _ticket_of(world, "employee").pk}
 
 
+def service_request_in_unit(world, role) -> dict:
+    """An access service request filed by the employee of Institute A, not linked yet."""
+    from tirek.servicedesk import services as sd
+
+    ticket = sd.submit(
+        world.personas["employee"],
+        kind="service_request",
+        subject="Access to the repository",
+        request_type="access",
+    )
+    return {"pk": ticket.pk}
+
+
+def employees_access_request(world, role) -> dict:
+    """Body naming an access request the employee filed for themself."""
+    return {"access_request": _access_request(world).pk}
+
+
 def ticket_other_unit(world, role) -> dict:
     """Filed by the outsider of Institute B."""
     return {"pk": _ticket_of(world, "outsider").pk}
@@ -857,6 +880,18 @@ CASES += [
         method="POST",
         args=ticket_in_unit,
         data={"impact": 1, "urgency": 1},
+    ),
+    Case(
+        "ticket-link-access",
+        expect(
+            HIDDEN,
+            **dict.fromkeys(("auditor", "unit_head", "employee"), DENIED),
+            **dict.fromkeys(SD_WORKERS, OK),
+        ),
+        label="in_unit",
+        method="POST",
+        args=service_request_in_unit,
+        data=employees_access_request,
     ),
 ]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -314,16 +315,16 @@ def describe(response) -> str:
     return text
 
 
-def send(client: Client, case: Case, path: str, api: bool, **headers):
+def send(client: Client, case: Case, path: str, api: bool, data: Mapping, **headers):
     method = case.method.lower()
     if case.method == "GET":
         return client.get(path, headers=headers)
     if api:
-        body = json.dumps(case.data or {})
+        body = json.dumps(data)
         return client.generic(
             case.method, path, body, content_type="application/json", headers=headers
         )
-    return getattr(client, method)(path, case.data or {}, headers=headers)
+    return getattr(client, method)(path, data, headers=headers)
 
 
 def path_for(case: Case, world: World, role: str) -> str:
@@ -365,7 +366,7 @@ def test_session(case: Case, role: str, world: World, client: Client):
         login_as(client, world.user(role))
     path = path_for(case, world, role)
     api = is_api(path)
-    response = send(client, case, path, api)
+    response = send(client, case, path, api, case.data_for(world, role))
     expected = case.expect[role]
     assert matches(expected, response, api), (
         f"{role} {case.method} {path} ({case.id}): expected {expected}, got {describe(response)}"
@@ -437,7 +438,9 @@ def test_token(case: Case, role: str, world: World):
     token, _ = Token.objects.get_or_create(user=world.user(role))
     client = Client()
     path = path_for(case, world, role)
-    response = send(client, case, path, True, authorization=f"Token {token.key}")
+    response = send(
+        client, case, path, True, case.data_for(world, role), authorization=f"Token {token.key}"
+    )
     expected = case.expect[role]
     assert matches(expected, response, True), (
         f"{role} {case.method} {path} ({case.id}) with a token: "
@@ -575,7 +578,7 @@ def test_without_second_factor(case: Case, role: str, world: World, client: Clie
     client.force_login(user)  # the password step only
     path = path_for(case, world, role)
     api = is_api(path)
-    response = send(client, case, path, api)
+    response = send(client, case, path, api, case.data_for(world, role))
     where = f"{role} without 2FA {case.method} {path} ({case.id})"
     if api:
         assert response.status_code in (401, 403), f"{where}: got {describe(response)}"
@@ -659,12 +662,13 @@ def test_deactivated_head_is_treated_as_anonymous(case: Case, world: World, clie
     get_user_model().objects.filter(pk=user.pk).update(is_active=False)
     path = path_for(case, world, "dept_head")
     api = is_api(path)
-    response = send(client, case, path, api)
+    data = case.data_for(world, "dept_head")
+    response = send(client, case, path, api, data)
     assert matches(LOGIN, response, api), (
         f"deactivated dept_head {case.method} {path} with a session: {describe(response)}"
     )
     if api:
-        response = send(Client(), case, path, api, authorization=f"Token {token.key}")
+        response = send(Client(), case, path, api, data, authorization=f"Token {token.key}")
         assert response.status_code == 401, (
             f"deactivated dept_head {case.method} {path} with a token: {describe(response)}"
         )

@@ -287,6 +287,54 @@ def test_staff_link_an_existing_access_request(client_for, personas, services, p
     incident = report(outsider, platonus)
     with pytest.raises(ValidationError):
         sd.link_access_request(personas["dept_staff"], incident, req)
+    # The ticket page shows the linked request, its role and where it stands.
+    page = staff.get(reverse("servicedesk:ticket_detail", args=[ticket.pk]), headers=EN)
+    assert 'data-testid="access-request"' in page.text and f"#{req.pk}" in page.text
+    assert str(role) in page.text
+
+
+def test_api_links_an_existing_access_request(client_for, personas, services, platonus):
+    from tirek.access import services as access
+    from tirek.access.models import SystemRole
+    from tirek.servicedesk import services as sd
+
+    role = SystemRole.objects.get(system__code="platonus", code="teacher")
+    outsider = personas["outsider"]
+    req = access.request_access(outsider, outsider.person, role, reason="x")
+    mine = access.request_access(
+        personas["employee"], personas["employee"].person, role, reason="y"
+    )
+    ticket = sd.submit(outsider, kind=Kind.SERVICE_REQUEST, subject="Access", request_type="access")
+    url = reverse("ticket-link-access", args=[ticket.pk])
+    # The requester may not link (only staff do), even their own request.
+    denied = client_for("outsider").post(url, {"access_request": req.pk})
+    assert denied.status_code == 403
+    staff = client_for("dept_staff")
+    for bad in ({}, {"access_request": "abc"}, {"access_request": 0}, {"access_request": 999999}):
+        answer = staff.post(url, bad, headers=EN)
+        assert answer.status_code == 400 and "access_request" in answer.json(), bad
+    assert (
+        "No access request"
+        in staff.post(url, {"access_request": 999999}).json()["access_request"][0]
+    )
+    # Someone else's request is refused with a field error; nothing is linked.
+    other = staff.post(url, {"access_request": mine.pk}, headers=EN)
+    assert other.status_code == 400 and "not the requester" in str(other.json())
+    assert Ticket.objects.get(pk=ticket.pk).access_request is None
+    done = staff.post(url, {"access_request": req.pk}, headers=EN)
+    assert done.status_code == 200, done.content
+    assert done.json()["access_request"] == req.pk and done.json()["system"] == "platonus"
+    assert AuditEvent.objects.filter(
+        object_type="servicedesk.ticket",
+        object_id=str(ticket.pk),
+        changes__extra__action="link_access_request",
+    ).exists()
+    # An incident cannot carry an access request.
+    incident = report(outsider, platonus)
+    wrong = staff.post(
+        reverse("ticket-link-access", args=[incident.pk]), {"access_request": req.pk}
+    )
+    assert wrong.status_code == 400
 
 
 # --- delegates for publication requests -----------------------------------------------------
