@@ -478,6 +478,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="keep the databases of a last run")
+    parser.add_argument(
+        "--pages",
+        default="",
+        help="measure only the pages whose name holds this text (e.g. 'ticket'), while tuning",
+    )
     args = parser.parse_args()
     state = ROOT / "var" / "bench" / f"servicedesk-{args.tickets}.json"
     venv = helpdesk_venv()
@@ -501,6 +506,7 @@ def main() -> None:
             ("django-helpdesk", name, f"http://127.0.0.1:{ref_port}{path}", ref_cookie)
             for name, path in helpdesk_pages(ref_port, info["helpdesk"]).items()
         ]
+        pages = [p for p in pages if args.pages in p[1]]
         meters = {
             "Tirek": lambda: cpu_seconds(tirek.pid, DB_NAME),
             "django-helpdesk": lambda: cpu_seconds(ref.pid, HELPDESK_DB),
@@ -552,6 +558,8 @@ def main() -> None:
             ]
             return statistics.median(values)
 
+        if not {queue_key, page_key, shell_key, rows_key, ticket_key} <= set(runs):
+            return
         print("\nratios, median over the rounds of each round's ratio:")
         print(
             f"queue with rows vs the reference's empty shell: req/s "

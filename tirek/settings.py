@@ -146,6 +146,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# PostgreSQL: parameters bound on the server, and a statement a connection has run 5 times is
+# prepared, so that the planner's work on the pages everyone opens (the ticket page's joins take
+# it longer to plan than to run) is done once per connection. Needs persistent connections
+# (DATABASE_CONN_MAX_AGE) to pay off; turn off behind a pooler in transaction mode that cannot
+# keep prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from tirek.core.roles import own_person_id
+
 register = template.Library()
 
 # Each language named in itself, so that someone who cannot read the current one finds theirs.
@@ -31,14 +33,11 @@ def nav_active(context, item: dict) -> bool:
 @register.simple_tag
 def profile_url(user) -> str:
     """The user's own person page, or "" when there is none (or the people pages are absent)."""
-    try:
-        person = getattr(user, "person", None)
-    except Exception:  # a broken relation must not take the layout down
-        return ""
-    if person is None:
+    person_id = own_person_id(user)
+    if person_id is None:
         return ""
     try:
-        return reverse("people:person_detail", args=[person.pk])
+        return reverse("people:person_detail", args=[person_id])
     except NoReverseMatch:
         return ""
 

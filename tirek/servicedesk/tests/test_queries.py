@@ -13,9 +13,9 @@ from tirek.servicedesk.tests.test_services import report
 
 EN = {"Accept-Language": "en"}
 
-# Every signed-in page: session, user, its second factor, groups, affiliations, unit head
-# (roles), and the profile link of the user menu.
-BASE = 7
+# Every signed-in page: session, user, its second factor, and one for the roles with the
+# person the user menu links to (tirek.core.roles).
+BASE = 4
 # The queue (first render): the data version, the counts, the page's rows (the default view
 # reuses the open count), the form's staff and systems. From the cache: the version only.
 QUEUE_QUERIES = BASE + 5
