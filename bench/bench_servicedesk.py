@@ -281,7 +281,7 @@ def helpdesk_secret() -> str:
     return path.read_text().strip()
 
 
-def helpdesk_env() -> dict[str, str]:
+def helpdesk_env(prepared: bool = False) -> dict[str, str]:
     user, host = PG.removeprefix("postgres://").split("@")
     host, _, port = host.partition(":")
     return {
@@ -294,6 +294,7 @@ def helpdesk_env() -> dict[str, str]:
         "HELPDESK_MEDIA": str(ROOT / "var" / "bench" / "helpdesk-media"),
         "HELPDESK_CONN_MAX_AGE": "3600",
         "HELPDESK_SECRET_KEY": helpdesk_secret(),
+        "HELPDESK_PREPARED_STATEMENTS": "true" if prepared else "false",
     }
 
 
@@ -479,6 +480,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="keep the databases of a last run")
     parser.add_argument(
+        "--reference-prepared",
+        action="store_true",
+        help="run django-helpdesk with prepared statements too (Tirek's default on PostgreSQL)",
+    )
+    parser.add_argument(
         "--pages",
         default="",
         help="measure only the pages whose name holds this text (e.g. 'ticket'), while tuning",
@@ -494,7 +500,9 @@ def main() -> None:
         state.parent.mkdir(parents=True, exist_ok=True)
         state.write_text(json.dumps(info))
     tirek, tirek_port = start_gunicorn(ROOT / ".venv/bin/gunicorn", "tirek.wsgi", ROOT, env())
-    ref, ref_port = start_gunicorn(venv / "bin" / "gunicorn", "wsgi", HELPDESK_DIR, helpdesk_env())
+    ref, ref_port = start_gunicorn(
+        venv / "bin" / "gunicorn", "wsgi", HELPDESK_DIR, helpdesk_env(args.reference_prepared)
+    )
     script = state.with_suffix(".lua")
     script.write_text(WRK_REPORT)
     try:

@@ -67,6 +67,10 @@ DATABASES = {
         "CONN_MAX_AGE": int(os.environ.get("HELPDESK_CONN_MAX_AGE", "60")),
     }
 }
+# Off by default (Django's default); bench_servicedesk.py --reference-prepared turns it on, to
+# measure the reference with the prepared statements Tirek uses.
+if os.environ.get("HELPDESK_PREPARED_STATEMENTS") == "true":
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en"
 TIME_ZONE = "Asia/Qostanay"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 
-from tirek.core.permissions import can
+from tirek.core.permissions import CAPABILITIES
+from tirek.core.roles import roles_for
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,25 @@ SECTION_OF: dict[str, str] = {
 
 def menu_for(user) -> list[dict]:
     """The menu as the layout draws it: links, and sections holding links."""
+    if not user.is_authenticated:
+        return []
+    # Every signed-in page draws it, and it depends only on the roles: built once per set of
+    # roles (labels stay lazy, so each page still shows them in its own language). Shared
+    # between requests: read it, never change it.
+    return _menu(roles_for(user), get_script_prefix())
+
+
+def items_for(user) -> list[dict]:
+    if not user.is_authenticated:
+        return []
+    return _items(roles_for(user), get_script_prefix())
+
+
+@functools.lru_cache(maxsize=64)
+def _menu(roles: frozenset, script_prefix: str) -> list[dict]:
     menu: list[dict] = []
     sections: dict[str, dict] = {}
-    for item in items_for(user):
+    for item in _items(roles, script_prefix):
         key = SECTION_OF.get(item["url_name"])
         if key is None:
             menu.append(item)
@@ -91,11 +109,10 @@ def menu_for(user) -> list[dict]:
     ]
 
 
-def items_for(user) -> list[dict]:
-    if not user.is_authenticated:
-        return []
+@functools.lru_cache(maxsize=64)
+def _items(roles: frozenset, script_prefix: str) -> list[dict]:
     return [
         {"label": item.label, "url": reverse(item.url_name), "url_name": item.url_name}
         for item in NAV
-        if any(can(user, c) for c in item.capabilities)
+        if any(roles & CAPABILITIES[c] for c in item.capabilities)
     ]
