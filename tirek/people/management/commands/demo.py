@@ -249,6 +249,12 @@ class Command(BaseCommand):
                 pass
             else:
                 create_demo_policies()
+            try:  # tickets of every kind and state, and four months of history for Figures
+                from tirek.servicedesk.demo import create_demo_tickets
+            except ImportError:
+                pass
+            else:
+                create_demo_tickets(seed)
         self.print_logins(logins)
 
     def build(self, employees: int, students: int, seed: int) -> list[tuple[DemoLogin, object]]:
