@@ -51,6 +51,7 @@ SECTIONS: dict[str, str] = {
     "access": _("Access"),
     "servicedesk": _("Service desk"),
     "cards": _("Cards"),
+    "admin": _("Administration"),
 }
 SECTION_OF: dict[str, str] = {
     "people:person_list": "people",
@@ -71,6 +72,8 @@ SECTION_OF: dict[str, str] = {
     "servicedesk:systems": "servicedesk",
     "cards:my_card": "cards",
     "cards:card_list": "cards",
+    "core:audit_list": "admin",
+    "security:user_list": "admin",
 }
 
 

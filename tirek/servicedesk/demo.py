@@ -77,6 +77,7 @@ def create_demo_tickets(seed: int = 2026) -> int:
                     head, systems[code], team=team, on_status_page=True, position=position
                 )
         _history(rng, requesters, staff, systems)
+        _published(rng, users["unithead"], staff)
         _open_work(users, systems)
     return Ticket.objects.count() - before
 
@@ -116,6 +117,45 @@ def _history(rng: random.Random, requesters, staff, systems) -> None:
             services.rate(requester, ticket, rng.choice((5, 5, 5, 4, 4, 3, 2)))
         if rng.random() < 0.5:
             services.transition(requester, ticket, Status.CLOSED, now=started + took)
+
+
+def _published(rng: random.Random, unithead, staff) -> None:
+    """Publication requests of past months: published (one of them late) and confirmed."""
+    for n, (title, days_ago, late) in enumerate(
+        (
+            ("Ашық есік күні / День открытых дверей", 100, False),
+            ("Итоги сессии института", 70, False),
+            ("Грант кафедры информационных систем", 40, True),
+            ("Қабылдау комиссиясының хабарландыруы", 15, False),
+        )
+    ):
+        submitted = _at(days_ago, 11)
+        wanted = submitted.date() + dt.timedelta(days=3)
+        ticket = services.submit(
+            unithead,
+            kind=Kind.PUBLICATION,
+            subject=title,
+            publication={
+                "target_site": "ksu.edu.kz",
+                "section": "Жаңалықтар / Новости",
+                "title_ru": title,
+                "text_ru": "Текст публикации.",
+                "wanted_date": wanted,
+            },
+            now=submitted,
+        )
+        services.transition(staff, ticket, Status.IN_REVIEW, now=submitted + dt.timedelta(hours=2))
+        published = timezone.make_aware(
+            dt.datetime.combine(wanted + dt.timedelta(days=2 if late else -1), dt.time(15))
+        )
+        services.transition(
+            staff,
+            ticket,
+            Status.PUBLISHED,
+            published_url=f"https://ksu.edu.kz/news/{2026 - n}-{rng.randrange(100, 999)}",
+            now=published,
+        )
+        services.transition(unithead, ticket, Status.CONFIRMED, now=published)
 
 
 def _open_work(users, systems) -> None:

@@ -127,10 +127,15 @@ def test_auditor_home_does_not_run_verify_on_load(client_for, monkeypatch):
 
 
 def test_navigation_marks_the_active_item(client_for):
-    html = client_for("dept_head").get(reverse("core:audit_list")).content.decode()
-    assert f'class="nav-link active" aria-current="page" href="{reverse("core:audit_list")}"' in (
-        html
-    )
+    audit = reverse("core:audit_list")
+    # The auditor has one administration entry: a plain link.
+    html = client_for("auditor").get(audit).content.decode()
+    assert f'class="nav-link active" aria-current="page" href="{audit}"' in html
+    # The head has two, in the Administration drop-down.
+    html = client_for("dept_head").get(audit).content.decode()
+    assert 'data-testid="nav-section-admin"' in html
+    assert f'class="dropdown-item active" aria-current="page" href="{audit}"' in html
+    assert f'class="dropdown-item" href="{reverse("security:user_list")}"' in html
 
 
 def test_layout_has_skip_link_footer_and_local_htmx(client_for, settings):

@@ -73,5 +73,8 @@ def test_demo_figures_and_pages_show_it(demo):
     assert sum(row.resolved for row in shown.months) >= 40
     assert all(0 <= row.sla_percent <= 100 for row in shown.months if row.resolved)
     assert any(row.rating for row in shown.months)
+    publications = sum(row.publications for row in shown.months)
+    on_time = sum(row.publications_on_time for row in shown.months)
+    assert publications == 4 and on_time == 3  # one of the past ones was published late
     status_page = Client().get(reverse("servicedesk:status"), headers={"Accept-Language": "en"})
     assert "Yandex 360" in status_page.text
