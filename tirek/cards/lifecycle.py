@@ -57,22 +57,50 @@ def on_events(batch) -> None:
     """Subscriber of tirek.people.events: one call per committed batch of events.
 
     One transaction for the batch, so the status list is rebuilt and signed once at its end
-    (not per card); each person in a savepoint of their own, so one refusal stops no one else.
+    (not per card). Joiners in a row get their drafts together (`services.draft_cards`); the
+    other events, and joiners again if that fails, each in a savepoint of their own, so one
+    refusal stops no one else. Events keep their order.
     """
     from django.db import transaction
 
+    joiners: list = []
+
+    def draft_joiners() -> None:
+        if not joiners:
+            return
+        from tirek.cards import services
+
+        try:
+            with transaction.atomic():
+                services.draft_cards(
+                    [(e.person, getattr(e.affiliation, "kind", None)) for e in joiners]
+                )
+        except Exception:  # one person's data, or a concurrent writer: one by one, as before
+            logger.exception("cards: draft cards of %d joiners together", len(joiners))
+            for event in joiners:
+                one(event)
+        joiners.clear()
+
+    def one(event) -> None:
+        try:
+            with transaction.atomic():
+                if event.kind == "joiner":
+                    on_joiner(event.person, event.affiliation)
+                elif event.kind == "leaver":
+                    on_leaver(event.person, event.affiliation)
+                elif event.kind == "mover":
+                    on_mover(event.person, event.affiliation)
+        except Exception:  # logged; staff see the person's card state on their page
+            logger.exception("cards: %s event of person %s", event.kind, event.person_id)
+
     with transaction.atomic():
         for event in batch:
-            try:
-                with transaction.atomic():
-                    if event.kind == "joiner":
-                        on_joiner(event.person, event.affiliation)
-                    elif event.kind == "leaver":
-                        on_leaver(event.person, event.affiliation)
-                    elif event.kind == "mover":
-                        on_mover(event.person, event.affiliation)
-            except Exception:  # logged; staff see the person's card state on their page
-                logger.exception("cards: %s event of person %s", event.kind, event.person_id)
+            if event.kind == "joiner":
+                joiners.append(event)
+                continue
+            draft_joiners()
+            one(event)
+        draft_joiners()
 
 
 def connect() -> bool:

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,7 +30,7 @@ from tirek.cards.models import (
     RevocationReason,
     Turnstile,
 )
-from tirek.core.audit import record, snapshot
+from tirek.core.audit import record, record_many, snapshot
 from tirek.core.models import AuditAction
 from tirek.people.models import Affiliation, AffiliationKind, OrgUnit, Person
 
@@ -79,8 +80,12 @@ def current_affiliation(person: Person, kind: str | None = None) -> Affiliation 
     qs = Affiliation.objects.current().filter(person=person).select_related("unit")
     if kind:
         qs = qs.filter(kind=kind)
+    return _card_affiliation(qs)
+
+
+def _card_affiliation(affiliations: Iterable[Affiliation]) -> Affiliation | None:
     # A student ID before a staff pass, then the most recent.
-    rows = sorted(qs, key=lambda a: (a.kind != AffiliationKind.STUDENT, -(a.pk or 0)))
+    rows = sorted(affiliations, key=lambda a: (a.kind != AffiliationKind.STUDENT, -(a.pk or 0)))
     return rows[0] if rows else None
 
 
@@ -120,27 +125,36 @@ def _photo_from_person(card: Card, person: Person) -> None:
     _set_photo_bytes(card, jpeg)
 
 
-def _create(actor, person: Person, affiliation: Affiliation, draft: bool, replaces=None) -> Card:
+def _new_card(
+    person: Person, affiliation: Affiliation, index: int, *, draft: bool, actor=None, replaces=None
+) -> Card:
+    """An unsaved card for the affiliation, with status-list index `index` and its number."""
     valid_from, valid_until = validity(affiliation)
     kind = CardKind(affiliation.kind)
+    card = Card(
+        kind=kind,
+        number=_number(kind, index),
+        person=person,
+        affiliation=affiliation,
+        unit=affiliation.unit,
+        programme_code=_programme_code(affiliation),
+        group=affiliation.group,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        status=CardStatus.DRAFT if draft else CardStatus.ACTIVE,
+        status_index=index,
+        issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+        replaces=replaces,
+    )
+    _photo_from_person(card, person)
+    return card
+
+
+def _create(actor, person: Person, affiliation: Affiliation, draft: bool, replaces=None) -> Card:
     for _attempt in range(5):
-        index = _next_index()
-        card = Card(
-            kind=kind,
-            number=_number(kind, index),
-            person=person,
-            affiliation=affiliation,
-            unit=affiliation.unit,
-            programme_code=_programme_code(affiliation),
-            group=affiliation.group,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            status=CardStatus.DRAFT if draft else CardStatus.ACTIVE,
-            status_index=index,
-            issued_by=actor if getattr(actor, "is_authenticated", False) else None,
-            replaces=replaces,
+        card = _new_card(
+            person, affiliation, _next_index(), draft=draft, actor=actor, replaces=replaces
         )
-        _photo_from_person(card, person)
         if not draft:
             card.issued_at = timezone.now()
             card.status_changed_at = card.issued_at
@@ -175,6 +189,50 @@ def issue_card(
     card = _create(actor, person, affiliation, draft, replaces)
     statuslist.publish_on_commit()
     return card
+
+
+@transaction.atomic
+def draft_cards(joiners: Iterable[tuple[Person, str | None]]) -> list[Card]:
+    """Draft cards for people who joined (of the affiliation kind given, or the one a card goes
+    by), for staff to review: what `issue_card(None, person, kind, draft=True)` makes for each,
+    in a few statements for a whole intake instead of about ten per person. People who already
+    hold an open card of that kind (any open card, when no kind is given) or who have no current
+    affiliation are left out. An index another writer took meanwhile raises IntegrityError:
+    nothing is kept, and the caller may make them one by one."""
+    wanted: dict[int, tuple[Person, str | None]] = {}
+    for person, kind in joiners:
+        if kind is None or kind in AffiliationKind.values:
+            wanted.setdefault(person.pk, (person, kind))
+    if not wanted:
+        return []
+    current: dict[int, list[Affiliation]] = {}
+    for affiliation in (
+        Affiliation.objects.current().filter(person_id__in=wanted).select_related("unit")
+    ):
+        current.setdefault(affiliation.person_id, []).append(affiliation)
+    open_cards = set(
+        Card.objects.open().filter(person_id__in=wanted).values_list("person_id", "kind")
+    )
+    holders = {person_id for person_id, _kind in open_cards}
+    cards: list[Card] = []
+    index = _next_index()
+    for person_id, (person, kind) in wanted.items():
+        if (person_id in holders) if kind is None else ((person_id, kind) in open_cards):
+            continue
+        affiliation = _card_affiliation(
+            a for a in current.get(person_id, []) if kind is None or a.kind == kind
+        )
+        if affiliation is None or (person_id, affiliation.kind) in open_cards:
+            continue
+        cards.append(_new_card(person, affiliation, index, draft=True))
+        index += 1
+    if not cards:
+        return []
+    with transaction.atomic():
+        Card.objects.bulk_create(cards)
+    record_many(AuditAction.CREATE, [(c, _snap(c)) for c in cards], extra={"event": "issue"})
+    statuslist.publish_on_commit()
+    return cards
 
 
 @transaction.atomic
