@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tirek.core.models import AuditAction, AuditEvent
 from tirek.core.permissions import can
@@ -81,6 +82,51 @@ def staff_panel(user) -> Panel:
         {
             "people_url": url_or_none("people:person_list"),
             "units_url": url_or_none("people:unit_list"),
+            "operations_url": url_or_none("access:operation_list"),
+            "manual_url": url_or_none("manualwork:worklist"),
+            "cards_url": url_or_none("cards:card_list"),
+        },
+    )
+
+
+def desk_panel(user) -> Panel | None:
+    """The service desk queue at a glance: the counts of the queue page, each a link to it."""
+    try:
+        from tirek.servicedesk import queries
+        from tirek.servicedesk.permissions import visible_tickets
+    except ImportError:  # the service desk not installed
+        return None
+    queue = url_or_none("servicedesk:queue")
+    if queue is None:
+        return None
+    counts = queries.queue_counts(visible_tickets(user), user)
+    # The same counts, words and filters as the badges of the queue page.
+    links = [
+        ("open", _("open"), "", "primary"),
+        ("unassigned", _("unassigned"), "?assignee=none", "secondary"),
+        ("mine", _("mine"), "?assignee=me", "info"),
+        ("warning", _("due soon"), "?sla=warning", "warning"),
+        ("breached", _("overdue"), "?sla=breached", "danger"),
+        ("paused", _("waiting"), "?sla=paused", "light"),
+    ]
+    return Panel(
+        "servicedesk",
+        "core/panels/servicedesk.html",
+        {
+            "queue_url": queue,
+            "figures_url": url_or_none("servicedesk:figures")
+            if can(user, "servicedesk.figures")
+            else None,
+            "counts": [
+                {
+                    "key": key,
+                    "label": label,
+                    "count": counts[key],
+                    "url": queue + query,
+                    "colour": c,
+                }
+                for key, label, query, c in links
+            ],
         },
     )
 
@@ -174,6 +220,10 @@ def panels_for(user) -> list[Panel]:
         panels.append(head_panel(user))
     if Role.DEPT_STAFF in roles:
         panels.append(staff_panel(user))
+    if can(user, "servicedesk.work_queue"):
+        desk = desk_panel(user)
+        if desk is not None:
+            panels.append(desk)
     if Role.VICE_RECTOR in roles:
         panels.append(reports_panel(user))
     if Role.AUDITOR in roles:

@@ -8,11 +8,19 @@ from tirek.core.models import AuditAction
 
 pytestmark = pytest.mark.django_db
 
-ALL_PANELS = {"dept_head", "dept_staff", "unit_head", "profile", "auditor", "vice_rector"}
+ALL_PANELS = {
+    "dept_head",
+    "dept_staff",
+    "servicedesk",
+    "unit_head",
+    "profile",
+    "auditor",
+    "vice_rector",
+}
 
 EXPECTED = {
-    "dept_head": {"dept_head", "profile"},
-    "dept_staff": {"dept_staff", "profile"},
+    "dept_head": {"dept_head", "servicedesk", "profile"},
+    "dept_staff": {"dept_staff", "servicedesk", "profile"},
     "unit_head": {"unit_head", "profile"},
     "employee": {"profile"},
     "faculty": {"profile"},
@@ -60,7 +68,7 @@ def test_user_with_several_roles_sees_each_panel(personas, login_as, client):
     head.groups.add(Group.objects.get_or_create(name="auditor")[0])
     forget_roles(head)
     html = login_as(client, head).get("/").content.decode()
-    assert _panels(html) == {"dept_head", "auditor", "profile"}
+    assert _panels(html) == {"dept_head", "servicedesk", "auditor", "profile"}
 
 
 def test_user_without_roles_gets_a_note_not_a_refusal(django_user_model, client):
@@ -145,3 +153,29 @@ def test_layout_has_skip_link_footer_and_local_htmx(client_for, settings):
     assert "vendor/htmx/htmx.min.js" in html
     assert "cdn" not in html.lower()
     assert 'data-testid="sign-out"' in html
+
+
+def test_desk_panel_counts_the_queue_and_links_to_it(client_for, personas):
+    from tirek.access.models import System
+    from tirek.servicedesk import services
+
+    platonus = System.objects.get(code="platonus")
+    for n in range(3):
+        services.submit(personas["employee"], kind="incident", subject=f"Down {n}", system=platonus)
+    mine = services.submit(personas["faculty"], kind="question", subject="How?")
+    services.assign(personas["dept_staff"], mine, assignee=personas["dept_staff"])
+    html = client_for("dept_staff").get(reverse("core:home")).content.decode()
+    queue = reverse("servicedesk:queue")
+    for key, url, count in (
+        ("open", queue, 4),
+        ("unassigned", f"{queue}?assignee=none", 3),
+        ("mine", f"{queue}?assignee=me", 1),
+        ("breached", f"{queue}?sla=breached", 0),
+    ):
+        assert f'href="{url}" data-testid="desk-{key}"' in html, key
+        start = html.index(f'data-testid="desk-{key}"')
+        assert f'fw-semibold">{count}</span>' in html[start : start + 300], key
+    # Figures are the head's, not the staff's.
+    assert reverse("servicedesk:figures") not in html.split('data-testid="panel-servicedesk"')[1]
+    head = client_for("dept_head").get(reverse("core:home")).content.decode()
+    assert reverse("servicedesk:figures") in head.split('data-testid="panel-servicedesk"')[1]
