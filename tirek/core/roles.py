@@ -44,8 +44,7 @@ def roles_for(user) -> frozenset[Role]:
 
 def own_person_id(user) -> int | None:
     """The id of the Person record linked to `user`, read with the roles (no query of its own)."""
-    if not roles_for(user) and getattr(user, _CACHE_ATTR, None) is None:
-        return None  # anonymous or inactive: nothing was read
+    roles_for(user)  # reads the person too (nothing for anonymous or inactive users)
     return getattr(user, _PERSON_ATTR, None)
 
 
