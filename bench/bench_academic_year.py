@@ -57,27 +57,14 @@ def snapshot(count: int) -> bytes:
 
 def build(workdir: Path, existing: int, new: int) -> None:
     setup_django(workdir)
-    from django.core.management import call_command
+    from bench_import import university  # this directory
 
     from tirek.access.models import System, SystemRole
     from tirek.people import events
-    from tirek.people import services as people
     from tirek.people.imports import services
-    from tirek.people.imports.models import ImportSource
-    from tirek.people.tests.files import STUDENT_MAPPING
     from tirek.policies.models import Policy
 
-    call_command("migrate", verbosity=0)
-    root = people.create_unit(None, code="KRU", name_kk="Университет", kind="university")
-    for code in UNITS:
-        people.create_unit(None, code=code, name_kk=f"Кафедра {code}", kind="chair", parent=root)
-    source = ImportSource.objects.create(
-        code="platonus",
-        name="Platonus",
-        origin="platonus",
-        affiliation_kind="student",
-        mapping=STUDENT_MAPPING,
-    )
+    source = university()
     events._subscribers.clear()  # last year's students are the scene, not the measure
     run = services.upload(None, source, snapshot(existing), filename="last-year.csv")
     services.apply_run(None, run)
@@ -97,6 +84,19 @@ def build(workdir: Path, existing: int, new: int) -> None:
             name=f"Students: {system}", role=target, affiliation_kinds=["student"]
         )
     (workdir / "new-year.csv").write_bytes(snapshot(existing + new))
+
+
+def profiled(stage: str, subscriber, batch) -> None:
+    """Run a subscriber on the batch; with BENCH_PROFILE=<stage>, its profile goes to stderr."""
+    if os.environ.get("BENCH_PROFILE") != stage:
+        subscriber(batch)
+        return
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.runcall(subscriber, batch)
+    pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
 
 
 def measure(workdir: Path, slapd_uri: str, password: str, base: str, groups: str) -> None:
@@ -135,26 +135,10 @@ def measure(workdir: Path, slapd_uri: str, password: str, base: str, groups: str
     t["apply"] = time.perf_counter() - mark
     batch = list(run.events.select_related("person", "affiliation"))
     mark = time.perf_counter()
-    if os.environ.get("BENCH_PROFILE") == "policies":  # where the time goes, on stderr
-        import cProfile
-        import pstats
-
-        profile = cProfile.Profile()
-        profile.runcall(policies_lifecycle.on_events, batch)
-        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
-    else:
-        policies_lifecycle.on_events(batch)
+    profiled("policies", policies_lifecycle.on_events, batch)
     t["policies"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    if os.environ.get("BENCH_PROFILE") == "cards":
-        import cProfile
-        import pstats
-
-        profile = cProfile.Profile()
-        profile.runcall(cards_lifecycle.on_events, batch)
-        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-    else:
-        cards_lifecycle.on_events(batch)
+    profiled("cards", cards_lifecycle.on_events, batch)
     t["cards"] = time.perf_counter() - mark
     mark = time.perf_counter()
     while operations.run_due("bench", time_budget=600).total:

@@ -70,27 +70,35 @@ def rows_for(count: int, *, changed: float = 0.0, leaving: float = 0.0, seed: in
     return out
 
 
-def build(workdir: Path, count: int) -> None:
-    setup_django(workdir)
+def university():
+    """Migrate, make the university with its 40 chairs and the Platonus student source (also
+    the set-up of bench_academic_year.py); returns the source."""
     from django.core.management import call_command
 
     from tirek.people import services as people
-    from tirek.people.imports import services
     from tirek.people.imports.models import ImportSource
-    from tirek.people.tests.files import STUDENT_MAPPING, to_csv
+    from tirek.people.tests.files import STUDENT_MAPPING
 
     call_command("migrate", verbosity=0)
     root = people.create_unit(None, code="KRU", name_kk="Университет", kind="university")
     for code in UNITS:
         people.create_unit(None, code=code, name_kk=f"Кафедра {code}", kind="chair", parent=root)
-    source = ImportSource.objects.create(
+    return ImportSource.objects.create(
         code="platonus",
         name="Platonus",
         origin="platonus",
         affiliation_kind="student",
         mapping=STUDENT_MAPPING,
     )
+
+
+def build(workdir: Path, count: int) -> None:
+    setup_django(workdir)
     from tirek.people import events
+    from tirek.people.imports import services
+    from tirek.people.tests.files import to_csv
+
+    source = university()
 
     events._subscribers.clear()  # the first load only sets the scene
     started = time.perf_counter()

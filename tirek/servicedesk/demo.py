@@ -119,6 +119,24 @@ def _history(rng: random.Random, requesters, staff, systems) -> None:
             services.transition(requester, ticket, Status.CLOSED, now=started + took)
 
 
+def _publication(
+    unithead, subject: str, wanted: dt.date, *, now=None, section: str = "", **texts: str
+) -> Ticket:
+    """A publication request of the unit head for the university site (news by default)."""
+    return services.submit(
+        unithead,
+        kind=Kind.PUBLICATION,
+        subject=subject,
+        publication={
+            "target_site": "ksu.edu.kz",
+            "section": section or "Жаңалықтар / Новости",
+            "wanted_date": wanted,
+            **texts,
+        },
+        now=now,
+    )
+
+
 def _published(rng: random.Random, unithead, staff) -> None:
     """Publication requests of past months: published (one of them late) and confirmed."""
     for n, (title, days_ago, late) in enumerate(
@@ -131,18 +149,8 @@ def _published(rng: random.Random, unithead, staff) -> None:
     ):
         submitted = _at(days_ago, 11)
         wanted = submitted.date() + dt.timedelta(days=3)
-        ticket = services.submit(
-            unithead,
-            kind=Kind.PUBLICATION,
-            subject=title,
-            publication={
-                "target_site": "ksu.edu.kz",
-                "section": "Жаңалықтар / Новости",
-                "title_ru": title,
-                "text_ru": "Текст публикации.",
-                "wanted_date": wanted,
-            },
-            now=submitted,
+        ticket = _publication(
+            unithead, title, wanted, now=submitted, title_ru=title, text_ru="Текст публикации."
         )
         services.transition(staff, ticket, Status.IN_REVIEW, now=submitted + dt.timedelta(hours=2))
         published = timezone.make_aware(
@@ -235,32 +243,23 @@ def _open_work(users, systems) -> None:
     )
     # Publication requests of a head of unit: one in review, one returned for changes.
     today = timezone.localdate()
-    conference = services.submit(
+    conference = _publication(
         unithead,
-        kind=Kind.PUBLICATION,
-        subject="Объявление о конференции «Цифровой университет»",
-        publication={
-            "target_site": "ksu.edu.kz",
-            "section": "Жаңалықтар / Новости",
-            "title_kk": "«Цифрлық университет» конференциясы",
-            "text_kk": "Инженерлік-техникалық институт 15 желтоқсанда конференция өткізеді.",
-            "title_ru": "Конференция «Цифровой университет»",
-            "text_ru": "Инженерно-технический институт 15 декабря проводит конференцию.",
-            "wanted_date": today + dt.timedelta(days=3),
-        },
+        "Объявление о конференции «Цифровой университет»",
+        today + dt.timedelta(days=3),
+        title_kk="«Цифрлық университет» конференциясы",
+        text_kk="Инженерлік-техникалық институт 15 желтоқсанда конференция өткізеді.",
+        title_ru="Конференция «Цифровой университет»",
+        text_ru="Инженерно-технический институт 15 декабря проводит конференцию.",
     )
     services.transition(staff, conference, Status.IN_REVIEW)
-    schedule = services.submit(
+    schedule = _publication(
         unithead,
-        kind=Kind.PUBLICATION,
-        subject="Расписание консультаций кафедры",
-        publication={
-            "target_site": "ksu.edu.kz",
-            "section": "Кафедры",
-            "title_ru": "Расписание консультаций",
-            "text_ru": "Консультации проводятся по вторникам.",
-            "wanted_date": today + dt.timedelta(days=7),
-        },
+        "Расписание консультаций кафедры",
+        today + dt.timedelta(days=7),
+        section="Кафедры",
+        title_ru="Расписание консультаций",
+        text_ru="Консультации проводятся по вторникам.",
     )
     services.transition(
         staff,
